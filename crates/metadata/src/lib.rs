@@ -1,0 +1,224 @@
+//! The StreamHouse metadata store.
+//!
+//! Layer: below the engine, beside storage. Every piece of coordination lives here —
+//! topics and their configs, partition bounds (log start offset, high watermark),
+//! the segment index that maps offsets to byte ranges of objects, agents and partition
+//! leases (with epochs that fence stale writers), consumer-group offsets, and idempotent
+//! producer state. Records themselves never pass through it.
+//!
+//! One trait, [`MetadataStore`], two implementations chosen by URL at runtime:
+//! SQLite (`sqlite://path`, `sqlite::memory:`) for embedded nodes and PostgreSQL
+//! (`postgres://...`) for clusters. Both run the same [`conformance`] suite.
+//!
+//! ```no_run
+//! # async fn demo() -> streamhouse_metadata::Result<()> {
+//! use streamhouse_metadata::{connect, TopicConfig};
+//! let store = connect("sqlite::memory:", 4).await?;
+//! let topic = store.create_topic("orders", 3, &TopicConfig::default(), 0).await?;
+//! assert_eq!(topic.partition_count, 3);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use streamhouse_types::{Offset, PartitionId, TimestampMs};
+use uuid::Uuid;
+
+pub mod conformance;
+mod error;
+mod model;
+mod postgres;
+mod sqlite;
+
+pub use error::{Error, Result};
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Opens the store a URL names and brings its schema up to date.
+///
+/// `sqlite://path/to/file.db` (created if missing), `sqlite::memory:`, or
+/// `postgres://user@host:port/db`.
+pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn MetadataStore>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url, max_connections).await?))
+    } else {
+        Err(Error::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+/// Persistence for everything StreamHouse coordinates. Implementations must be safe for
+/// many agents at once: every write that depends on leadership is fenced by a lease epoch.
+#[async_trait]
+pub trait MetadataStore: Send + Sync + fmt::Debug {
+    /// Which backend this is (`"sqlite"`, `"postgres"`), for logs and health checks.
+    fn backend(&self) -> &'static str;
+
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    // ----- topics -----
+
+    /// Creates a topic and its partitions (log start 0, high watermark 0, no leader).
+    /// Fails with [`Error::TopicExists`] if the name is taken.
+    async fn create_topic(
+        &self,
+        name: &str,
+        partition_count: i32,
+        config: &TopicConfig,
+        now_ms: TimestampMs,
+    ) -> Result<Topic>;
+
+    /// The topic with this name, if any.
+    async fn get_topic(&self, name: &str) -> Result<Option<Topic>>;
+
+    /// All topics, ordered by name.
+    async fn list_topics(&self) -> Result<Vec<Topic>>;
+
+    /// Replaces a topic's configuration. [`Error::UnknownTopic`] if it does not exist.
+    async fn update_topic_config(&self, name: &str, config: &TopicConfig) -> Result<()>;
+
+    /// Grows a topic to `new_count` partitions. [`Error::InvalidPartitionCount`] unless
+    /// `new_count` is larger than the current count.
+    async fn add_partitions(&self, name: &str, new_count: i32) -> Result<Topic>;
+
+    /// Deletes a topic with its partitions, segment rows and producer state (its objects
+    /// become unreferenced, for the garbage collector). Returns what was deleted.
+    async fn delete_topic(&self, name: &str) -> Result<Topic>;
+
+    // ----- partitions -----
+
+    /// One partition's state.
+    async fn partition(&self, topic: &str, partition: PartitionId)
+    -> Result<Option<PartitionState>>;
+
+    /// Every partition of `topic`, or of all topics when `None`, ordered by topic and index.
+    async fn partitions(&self, topic: Option<&str>) -> Result<Vec<PartitionState>>;
+
+    // ----- agents and leases -----
+
+    /// Registers (or re-registers) an agent.
+    async fn register_agent(&self, agent: &AgentInfo) -> Result<()>;
+
+    /// Records a heartbeat. Returns false if the agent is not registered.
+    async fn heartbeat_agent(&self, agent_id: &str, now_ms: TimestampMs) -> Result<bool>;
+
+    /// Removes an agent (its leases stay until released or expired).
+    async fn deregister_agent(&self, agent_id: &str) -> Result<()>;
+
+    /// All registered agents, ordered by id.
+    async fn list_agents(&self) -> Result<Vec<AgentInfo>>;
+
+    /// Takes the lease on a partition if it has no holder, its lease has expired, or
+    /// `agent_id` already holds it. Every grant bumps the epoch, so a previous holder (even
+    /// an earlier incarnation of the same agent) is fenced. Returns the new lease and the
+    /// partition's state, or `None` if another agent holds a live lease.
+    async fn acquire_lease(
+        &self,
+        topic_id: Uuid,
+        partition: PartitionId,
+        agent_id: &str,
+        now_ms: TimestampMs,
+        expires_at_ms: TimestampMs,
+    ) -> Result<Option<(LeaseEpoch, PartitionState)>>;
+
+    /// Extends the leases `agent_id` still holds at the given epochs. Returns the ones
+    /// renewed; a lease missing from the result has been lost.
+    async fn renew_leases(
+        &self,
+        agent_id: &str,
+        leases: &[LeaseEpoch],
+        expires_at_ms: TimestampMs,
+    ) -> Result<Vec<LeaseEpoch>>;
+
+    /// Gives a lease up so another agent can take it at once. A no-op if it is not held
+    /// at that epoch.
+    async fn release_lease(&self, agent_id: &str, lease: LeaseEpoch) -> Result<()>;
+
+    // ----- the segment index -----
+
+    /// Records one flush in one transaction: for each partition, the segment row, the
+    /// producer states, and the high watermark advanced to `segment.last_offset + 1`.
+    ///
+    /// Each partition is fenced: its lease epoch must be current and `segment.base_offset`
+    /// must equal its high watermark. If any partition is fenced, **nothing** is recorded:
+    /// the result marks fenced partitions [`CommitOutcome::Fenced`] and the others
+    /// [`CommitOutcome::RolledBack`], and the caller retries without the fenced ones.
+    /// A retry of a commit that already succeeded reports
+    /// [`CommitOutcome::AlreadyCommitted`].
+    async fn commit_flush(&self, commits: &[PartitionCommit]) -> Result<Vec<CommitOutcome>>;
+
+    /// Segment rows of a partition that contain offsets at or after `from_offset`, ordered by
+    /// base offset, at most `limit`.
+    async fn segments(
+        &self,
+        topic_id: Uuid,
+        partition: PartitionId,
+        from_offset: Offset,
+        limit: usize,
+    ) -> Result<Vec<SegmentRef>>;
+
+    /// The first segment row (by offset) at or after the log start whose max timestamp is
+    /// at least `timestamp` — where a search for that timestamp starts.
+    async fn segment_for_timestamp(
+        &self,
+        topic_id: Uuid,
+        partition: PartitionId,
+        timestamp: TimestampMs,
+    ) -> Result<Option<SegmentRef>>;
+
+    /// Moves the log start offset forward to `new_log_start` (clamped to the high watermark;
+    /// never backwards) and drops segment rows that end before it. Fenced by the lease.
+    /// Returns the resulting log start offset.
+    async fn advance_log_start(&self, lease: LeaseEpoch, new_log_start: Offset) -> Result<Offset>;
+
+    /// Replaces the rows `old` (which must still exist exactly, contiguous) with the single
+    /// row `new` covering the same offsets — the merge job's commit. Fenced by the lease.
+    /// Returns false, changing nothing, if the rows changed meanwhile.
+    async fn replace_segments(
+        &self,
+        lease: LeaseEpoch,
+        old: &[SegmentRef],
+        new: &SegmentRef,
+    ) -> Result<bool>;
+
+    /// Which of `keys` some segment row still references.
+    async fn referenced_objects(&self, keys: &[String]) -> Result<HashSet<String>>;
+
+    // ----- idempotent producers -----
+
+    /// Allocates a fresh producer id, unique across the cluster.
+    async fn allocate_producer_id(&self) -> Result<i64>;
+
+    /// The producer states recorded for a partition (loaded by a new leader).
+    async fn producer_states(
+        &self,
+        topic_id: Uuid,
+        partition: PartitionId,
+    ) -> Result<Vec<ProducerState>>;
+
+    // ----- consumer group offsets -----
+
+    /// Upserts committed offsets for a group, all in one transaction.
+    async fn commit_group_offsets(&self, group: &str, offsets: &[GroupOffset]) -> Result<()>;
+
+    /// A group's committed offsets, ordered by topic and partition.
+    async fn group_offsets(&self, group: &str) -> Result<Vec<GroupOffset>>;
+
+    /// Deletes a group's offsets: all of them, or only for the given topic-partitions.
+    /// Returns how many were deleted.
+    async fn delete_group_offsets(
+        &self,
+        group: &str,
+        partitions: Option<&[(String, PartitionId)]>,
+    ) -> Result<u64>;
+
+    /// Ids of all groups that have committed offsets, ordered.
+    async fn groups_with_offsets(&self) -> Result<Vec<String>>;
+}

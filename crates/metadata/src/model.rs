@@ -1,0 +1,245 @@
+//! The records the metadata store keeps, as plain data.
+
+use serde::{Deserialize, Serialize};
+use streamhouse_types::{Offset, PartitionId, TimestampMs};
+use uuid::Uuid;
+
+/// How a topic's old data is removed. Only `delete` is enforced today; `compact` is stored
+/// and reported so clients can set it, and compaction is a later feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CleanupPolicy {
+    /// Delete whole segments past retention.
+    Delete,
+    /// Keep the latest record per key (not yet enforced).
+    Compact,
+    /// Both.
+    #[serde(rename = "compact,delete")]
+    CompactDelete,
+}
+
+impl CleanupPolicy {
+    /// The Kafka config string for this policy.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delete => "delete",
+            Self::Compact => "compact",
+            Self::CompactDelete => "compact,delete",
+        }
+    }
+
+    /// Parses Kafka's `cleanup.policy` value (order-insensitive for the combined form).
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut parts: Vec<&str> = value.split(',').map(str::trim).collect();
+        parts.sort_unstable();
+        parts.dedup();
+        match parts.as_slice() {
+            ["delete"] => Some(Self::Delete),
+            ["compact"] => Some(Self::Compact),
+            ["compact", "delete"] => Some(Self::CompactDelete),
+            _ => None,
+        }
+    }
+}
+
+/// Whether record timestamps are the producer's (`CreateTime`) or the broker's (`LogAppendTime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimestampType {
+    /// Keep the producer's timestamps.
+    CreateTime,
+    /// Overwrite the batch max timestamp with the append time.
+    LogAppendTime,
+}
+
+impl TimestampType {
+    /// The Kafka config string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateTime => "CreateTime",
+            Self::LogAppendTime => "LogAppendTime",
+        }
+    }
+
+    /// Parses Kafka's `message.timestamp.type`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "CreateTime" => Some(Self::CreateTime),
+            "LogAppendTime" => Some(Self::LogAppendTime),
+            _ => None,
+        }
+    }
+}
+
+/// Per-topic configuration (the Kafka topic configs StreamHouse honours).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicConfig {
+    /// `retention.ms`: delete data older than this; `-1` keeps it forever.
+    pub retention_ms: i64,
+    /// `retention.bytes`: per partition, delete the oldest data past this size; `-1` is unlimited.
+    pub retention_bytes: i64,
+    /// `max.message.bytes`: the largest record batch accepted.
+    pub max_message_bytes: i32,
+    /// `cleanup.policy`.
+    pub cleanup_policy: CleanupPolicy,
+    /// `message.timestamp.type`.
+    pub timestamp_type: TimestampType,
+}
+
+impl Default for TopicConfig {
+    /// Kafka's defaults: 7 days, unlimited size, 1 MiB + overhead, delete, CreateTime.
+    fn default() -> Self {
+        Self {
+            retention_ms: 7 * 24 * 60 * 60 * 1000,
+            retention_bytes: -1,
+            max_message_bytes: 1_048_588,
+            cleanup_policy: CleanupPolicy::Delete,
+            timestamp_type: TimestampType::CreateTime,
+        }
+    }
+}
+
+/// A topic as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topic {
+    /// Kafka topic id (KIP-516), fixed at creation; a re-created topic gets a new one.
+    pub id: Uuid,
+    /// The name.
+    pub name: String,
+    /// Number of partitions.
+    pub partition_count: i32,
+    /// Its configuration.
+    pub config: TopicConfig,
+    /// When it was created.
+    pub created_at_ms: TimestampMs,
+}
+
+/// A partition's log bounds and its leadership lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionState {
+    /// The owning topic's id.
+    pub topic_id: Uuid,
+    /// The owning topic's name.
+    pub topic: String,
+    /// The partition index.
+    pub partition: PartitionId,
+    /// First offset still readable.
+    pub log_start_offset: Offset,
+    /// One past the last durable offset.
+    pub high_watermark: Offset,
+    /// The agent holding the lease, if any (it may have expired; see `lease_expires_at_ms`).
+    pub leader: Option<String>,
+    /// The lease epoch: bumped on every change of holder; commits are fenced by it.
+    pub leader_epoch: i32,
+    /// When the current lease expires unless renewed.
+    pub lease_expires_at_ms: TimestampMs,
+}
+
+/// One partition's contiguous run of batches inside one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRef {
+    /// First offset in the run.
+    pub base_offset: Offset,
+    /// Last offset in the run (inclusive).
+    pub last_offset: Offset,
+    /// Largest record timestamp in the run.
+    pub max_timestamp: TimestampMs,
+    /// Object key, relative to the store's root.
+    pub object_key: String,
+    /// Where the run starts in the object.
+    pub byte_offset: i64,
+    /// How long the run is.
+    pub byte_length: i64,
+    /// Number of records in the run.
+    pub record_count: i64,
+}
+
+/// A lease this agent holds, as needed to fence commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseEpoch {
+    /// The partition's topic id.
+    pub topic_id: Uuid,
+    /// The partition index.
+    pub partition: PartitionId,
+    /// The epoch the lease was granted with.
+    pub epoch: i32,
+}
+
+/// The latest batches an idempotent producer wrote to one partition, for duplicate detection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerState {
+    /// Producer id.
+    pub producer_id: i64,
+    /// Producer epoch of the latest batch.
+    pub producer_epoch: i16,
+    /// Up to the last 5 batches, oldest first (Kafka's in-flight window).
+    pub batches: Vec<ProducerBatch>,
+}
+
+/// Sequence and offset range of one idempotent batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProducerBatch {
+    /// The batch's first sequence number.
+    pub first_sequence: i32,
+    /// The batch's last sequence number.
+    pub last_sequence: i32,
+    /// Offset assigned to the first record.
+    pub base_offset: Offset,
+    /// The batch's (possibly broker-assigned) max timestamp.
+    pub timestamp: TimestampMs,
+}
+
+/// Everything one partition contributes to one flush.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionCommit {
+    /// Which partition, and the lease epoch the writer holds.
+    pub lease: LeaseEpoch,
+    /// The run written for it; `segment.base_offset` must equal the current high watermark.
+    pub segment: SegmentRef,
+    /// Updated idempotent-producer states touched by this run.
+    pub producers: Vec<ProducerState>,
+}
+
+/// The outcome of a flush commit for one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Recorded; the high watermark is now `segment.last_offset + 1`.
+    Committed,
+    /// Not recorded because another partition of the same flush was fenced; retry it.
+    RolledBack,
+    /// The same run was already recorded (a retried commit whose first attempt succeeded).
+    AlreadyCommitted,
+    /// The lease epoch is stale: another agent owns the partition. Nothing was recorded.
+    Fenced,
+}
+
+/// A registered agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    /// Stable id (persisted in the data dir for embedded nodes).
+    pub id: String,
+    /// Kafka address clients should use, `host:port`.
+    pub advertised_addr: String,
+    /// Rack / availability zone, if known.
+    pub rack: Option<String>,
+    /// When this incarnation started.
+    pub started_at_ms: TimestampMs,
+    /// Last heartbeat.
+    pub heartbeat_at_ms: TimestampMs,
+}
+
+/// A consumer group's committed offset for one partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOffset {
+    /// Topic name.
+    pub topic: String,
+    /// Partition index.
+    pub partition: PartitionId,
+    /// The committed offset (the next record to consume).
+    pub offset: Offset,
+    /// The leader epoch the consumer saw, or -1.
+    pub leader_epoch: i32,
+    /// Free-form client metadata.
+    pub metadata: Option<String>,
+    /// When it was committed.
+    pub commit_timestamp_ms: TimestampMs,
+}

@@ -1,0 +1,23 @@
+//! Kafka RecordBatch v2, kept as opaque bytes.
+//!
+//! Layer: just above `types`. StreamHouse never decodes individual records on the hot path:
+//! a producer's batch is validated through a zero-copy [`BatchHeader`] view, its
+//! `baseOffset` is patched in place (the field sits outside the CRC), and the same bytes
+//! are stored and later served to consumers.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use streamhouse_records::{BatchHeader, batches};
+//!
+//! // An empty byte string holds no batches; a truncated one is an error.
+//! assert_eq!(batches(&Bytes::new()).count(), 0);
+//! assert!(BatchHeader::parse(&[0u8; 10]).is_err());
+//! ```
+#![warn(missing_docs)]
+
+mod batch;
+
+pub use batch::{
+    BATCH_HEADER_LEN, BatchError, BatchHeader, Compression, batches, patch_base_offset,
+    patch_max_timestamp, validate_batches,
+};
