@@ -29,7 +29,9 @@ pub enum Error {
         reason: String,
     },
     /// The caller's lease epoch is stale.
-    #[error("lease on partition {partition} of topic {topic_id} is no longer held at epoch {epoch}")]
+    #[error(
+        "lease on partition {partition} of topic {topic_id} is no longer held at epoch {epoch}"
+    )]
     Fenced {
         /// The topic id.
         topic_id: Uuid,
@@ -39,7 +41,9 @@ pub enum Error {
         epoch: i32,
     },
     /// The URL names no supported backend.
-    #[error("unsupported metadata URL {0:?}: expected sqlite://path, sqlite::memory: or postgres://...")]
+    #[error(
+        "unsupported metadata URL {0:?}: expected sqlite://path, sqlite::memory: or postgres://..."
+    )]
     UnsupportedUrl(String),
     /// A stored value could not be decoded.
     #[error("corrupt metadata: {0}")]

@@ -32,6 +32,7 @@ pub mod conformance;
 mod error;
 mod model;
 mod postgres;
+mod shared;
 mod sqlite;
 
 pub use error::{Error, Result};
@@ -47,7 +48,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<Arc<dyn Metadata
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url, max_connections).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PostgresStore::connect(url, max_connections).await?))
+        Ok(Arc::new(
+            PostgresStore::connect(url, max_connections).await?,
+        ))
     } else {
         Err(Error::UnsupportedUrl(url.to_owned()))
     }
@@ -95,8 +98,11 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
     // ----- partitions -----
 
     /// One partition's state.
-    async fn partition(&self, topic: &str, partition: PartitionId)
-    -> Result<Option<PartitionState>>;
+    async fn partition(
+        &self,
+        topic: &str,
+        partition: PartitionId,
+    ) -> Result<Option<PartitionState>>;
 
     /// Every partition of `topic`, or of all topics when `None`, ordered by topic and index.
     async fn partitions(&self, topic: Option<&str>) -> Result<Vec<PartitionState>>;
@@ -118,7 +124,9 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
     /// Takes the lease on a partition if it has no holder, its lease has expired, or
     /// `agent_id` already holds it. Every grant bumps the epoch, so a previous holder (even
     /// an earlier incarnation of the same agent) is fenced. Returns the new lease and the
-    /// partition's state, or `None` if another agent holds a live lease.
+    /// partition's state, or `None` if another agent holds a live lease. A lease counts as
+    /// expired once `now_ms >= lease_expires_at_ms`. [`Error::UnknownPartition`] if the
+    /// partition does not exist.
     async fn acquire_lease(
         &self,
         topic_id: Uuid,
@@ -150,8 +158,11 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
     /// must equal its high watermark. If any partition is fenced, **nothing** is recorded:
     /// the result marks fenced partitions [`CommitOutcome::Fenced`] and the others
     /// [`CommitOutcome::RolledBack`], and the caller retries without the fenced ones.
-    /// A retry of a commit that already succeeded reports
-    /// [`CommitOutcome::AlreadyCommitted`].
+    /// A retry of a commit that already succeeded (a row at the same base offset with the
+    /// same object key exists) reports [`CommitOutcome::AlreadyCommitted`], even when other
+    /// partitions of the call are fenced, since the earlier call recorded it. The outcomes are
+    /// in the order of `commits`. A commit whose `last_offset` is below its `base_offset` is
+    /// refused with [`Error::Corrupt`], recording nothing.
     async fn commit_flush(&self, commits: &[PartitionCommit]) -> Result<Vec<CommitOutcome>>;
 
     /// Segment rows of a partition that contain offsets at or after `from_offset`, ordered by
@@ -174,13 +185,16 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
     ) -> Result<Option<SegmentRef>>;
 
     /// Moves the log start offset forward to `new_log_start` (clamped to the high watermark;
-    /// never backwards) and drops segment rows that end before it. Fenced by the lease.
-    /// Returns the resulting log start offset.
+    /// never backwards) and drops segment rows that end before it. Fenced by the lease:
+    /// [`Error::Fenced`] if its epoch is stale, [`Error::UnknownPartition`] if the partition
+    /// is gone. Returns the resulting log start offset.
     async fn advance_log_start(&self, lease: LeaseEpoch, new_log_start: Offset) -> Result<Offset>;
 
     /// Replaces the rows `old` (which must still exist exactly, contiguous) with the single
-    /// row `new` covering the same offsets — the merge job's commit. Fenced by the lease.
-    /// Returns false, changing nothing, if the rows changed meanwhile.
+    /// row `new` covering the same offsets — the merge job's commit. Fenced by the lease, as
+    /// [`MetadataStore::advance_log_start`] is.
+    /// Returns false, changing nothing, if the rows changed meanwhile (or `old` is empty, not
+    /// contiguous, or not covered exactly by `new`).
     async fn replace_segments(
         &self,
         lease: LeaseEpoch,

@@ -243,3 +243,16 @@ pub struct GroupOffset {
     /// When it was committed.
     pub commit_timestamp_ms: TimestampMs,
 }
+
+impl AgentInfo {
+    /// An agent with an id and advertised address; timestamps are filled in on registration.
+    pub fn new(id: impl Into<String>, advertised_addr: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            advertised_addr: advertised_addr.into(),
+            rack: None,
+            started_at_ms: 0,
+            heartbeat_at_ms: 0,
+        }
+    }
+}

@@ -234,7 +234,9 @@ impl BatchHeader {
 /// Iterates over the batches in a byte string of concatenated batches, yielding each
 /// batch's header and its bytes (a zero-copy slice). Stops with an error item at the first
 /// malformed or truncated batch.
-pub fn batches(bytes: &Bytes) -> impl Iterator<Item = Result<(BatchHeader, Bytes), BatchError>> + '_ {
+pub fn batches(
+    bytes: &Bytes,
+) -> impl Iterator<Item = Result<(BatchHeader, Bytes), BatchError>> + '_ {
     let mut pos = 0usize;
     let mut failed = false;
     std::iter::from_fn(move || {

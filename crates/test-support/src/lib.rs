@@ -19,5 +19,7 @@ pub fn require_service(what: &str, why: &str) {
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
         panic!("required test service {what} is unavailable under CI=true: {why}");
     }
-    eprintln!("\n*** SKIPPING: {what} is unavailable ({why}); set CI=true to make this a failure ***\n");
+    eprintln!(
+        "\n*** SKIPPING: {what} is unavailable ({why}); set CI=true to make this a failure ***\n"
+    );
 }

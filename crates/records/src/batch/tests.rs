@@ -7,7 +7,12 @@ use kafka_protocol::records::{
 use super::*;
 
 /// A batch encoded by an independent codec (the `kafka-protocol` crate), as a client sends it.
-fn encoded(count: usize, compression: KpCompression, producer_id: i64, base_sequence: i32) -> Bytes {
+fn encoded(
+    count: usize,
+    compression: KpCompression,
+    producer_id: i64,
+    base_sequence: i32,
+) -> Bytes {
     let records: Vec<Record> = (0..count)
         .map(|i| Record {
             transactional: false,
@@ -19,7 +24,11 @@ fn encoded(count: usize, compression: KpCompression, producer_id: i64, base_sequ
             offset: i as i64,
             // kafka-protocol groups records into one batch while offset - sequence is constant;
             // starting at -1 keeps the batch's baseSequence at -1 (not idempotent).
-            sequence: if base_sequence >= 0 { base_sequence + i as i32 } else { i as i32 - 1 },
+            sequence: if base_sequence >= 0 {
+                base_sequence + i as i32
+            } else {
+                i as i32 - 1
+            },
             timestamp: 1_700_000_000_000 + i as i64,
             key: Some(Bytes::from(format!("key-{i}"))),
             value: Some(Bytes::from(vec![b'v'; 100])),
@@ -27,8 +36,15 @@ fn encoded(count: usize, compression: KpCompression, producer_id: i64, base_sequ
         })
         .collect();
     let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(&mut buf, &records, &RecordEncodeOptions { version: 2, compression })
-        .expect("encode");
+    RecordBatchEncoder::encode(
+        &mut buf,
+        &records,
+        &RecordEncodeOptions {
+            version: 2,
+            compression,
+        },
+    )
+    .expect("encode");
     buf.freeze()
 }
 
@@ -99,17 +115,26 @@ fn a_flipped_bit_is_a_crc_mismatch() {
     let last = corrupt.len() - 1;
     corrupt[last] ^= 0x01;
     let header = BatchHeader::parse(&corrupt).expect("parse");
-    assert!(matches!(header.validate(&corrupt), Err(BatchError::CrcMismatch { .. })));
+    assert!(matches!(
+        header.validate(&corrupt),
+        Err(BatchError::CrcMismatch { .. })
+    ));
 }
 
 #[test]
 fn truncation_bad_magic_and_bad_lengths_are_errors_not_panics() {
     let bytes = encoded(2, KpCompression::None, -1, -1);
-    assert!(matches!(BatchHeader::parse(&bytes[..30]), Err(BatchError::Truncated { .. })));
+    assert!(matches!(
+        BatchHeader::parse(&bytes[..30]),
+        Err(BatchError::Truncated { .. })
+    ));
 
     let mut v1 = BytesMut::from(&bytes[..]);
     v1[16] = 1;
-    assert_eq!(BatchHeader::parse(&v1), Err(BatchError::UnsupportedMagic(1)));
+    assert_eq!(
+        BatchHeader::parse(&v1),
+        Err(BatchError::UnsupportedMagic(1))
+    );
 
     let truncated = bytes.slice(..bytes.len() - 5);
     let results: Vec<_> = batches(&truncated).collect();

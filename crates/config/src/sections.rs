@@ -1,0 +1,238 @@
+//! The configuration sections. Field doc comments are the reference documentation: keep
+//! them in sync with `config.example.toml` (a test checks that the example parses).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bytesize::ByteSize;
+use serde::{Deserialize, Serialize};
+
+use crate::serde_helpers::{duration, lenient, opt_duration, opt_size, size};
+
+/// Flush linger used when `engine.flush_interval` is unset and the object store is local
+/// (`file://`, `memory://`): a local write is cheap, so latency wins.
+pub const LOCAL_FLUSH_INTERVAL: Duration = Duration::from_millis(5);
+/// Flush linger used when `engine.flush_interval` is unset and the object store is remote:
+/// every PUT costs money and ~tens of milliseconds, so batch more.
+pub const REMOTE_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
+/// Flush size used when `engine.flush_bytes` is unset and the object store is local.
+pub const LOCAL_FLUSH_BYTES: ByteSize = ByteSize::mib(4);
+/// Flush size used when `engine.flush_bytes` is unset and the object store is remote.
+pub const REMOTE_FLUSH_BYTES: ByteSize = ByteSize::mib(8);
+
+/// `[node]`: identity and local state of this agent process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Directory for local state: the generated agent id, and — unless `object_store.url`
+    /// and `metadata.url` say otherwise — the objects and the SQLite metadata database.
+    /// Relative paths are resolved against the current directory. Default `./streamhouse-data`.
+    pub data_dir: PathBuf,
+    /// Stable identity of this agent, used as the owner of partition leases. Unset: the
+    /// agent generates one on first start and persists it in `data_dir`.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub agent_id: Option<String>,
+    /// Rack (or availability zone) of this agent, reported to Kafka clients in Metadata
+    /// responses for rack-aware fetching. Unset: no rack.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub rack: Option<String>,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./streamhouse-data"),
+            agent_id: None,
+            rack: None,
+        }
+    }
+}
+
+/// `[object_store]`: where segment objects live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectStoreConfig {
+    /// Object store URL: `file:///abs/dir`, `memory://`, `s3://bucket/prefix`,
+    /// `gs://bucket/prefix` or `az://container/prefix`. Unset: `file://<data_dir>/objects`.
+    pub url: Option<String>,
+    /// Extra options for the store, passed to object_store's `parse_url_opts`, e.g.
+    /// `aws_endpoint`, `aws_access_key_id`, `aws_secret_access_key`, `aws_region`,
+    /// `aws_allow_http`. Values may be written as strings, numbers or booleans.
+    #[serde(deserialize_with = "lenient::string_map")]
+    pub options: BTreeMap<String, String>,
+    /// Timeout of a single object store request (after which it is retried).
+    #[serde(with = "duration")]
+    pub request_timeout: Duration,
+}
+
+impl Default for ObjectStoreConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            options: BTreeMap::new(),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[metadata]`: the metadata database (topics, segment index, offsets, leases).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetadataConfig {
+    /// Metadata database URL: `sqlite:///abs/file.db`, `postgres://user:pass@host/db`
+    /// (or `postgresql://`). Unset: `sqlite://<data_dir>/metadata.db`. Several agents
+    /// can share one PostgreSQL database; SQLite is for a single agent.
+    pub url: Option<String>,
+    /// Maximum number of pooled database connections.
+    pub max_connections: u32,
+}
+
+impl Default for MetadataConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            max_connections: 8,
+        }
+    }
+}
+
+/// `[engine]`: batching, caching, leases and background maintenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineConfig {
+    /// How long the segment writer waits for more data before flushing a segment object
+    /// (produce latency vs. PUT count), 1ms..=60s. Unset: 5ms for `file://`/`memory://`
+    /// stores, 250ms for remote ones.
+    #[serde(with = "opt_duration")]
+    pub flush_interval: Option<Duration>,
+    /// Size at which the segment writer flushes without waiting for `flush_interval`,
+    /// 1KiB..=1GiB. Unset: 4MiB for `file://`/`memory://` stores, 8MiB for remote ones.
+    #[serde(with = "opt_size")]
+    pub flush_bytes: Option<ByteSize>,
+    /// Backpressure bound on accepted-but-not-yet-durable data: producers wait when it is
+    /// reached. Must be at least twice the effective `flush_bytes`.
+    #[serde(with = "size")]
+    pub max_buffered_bytes: ByteSize,
+    /// Size of the cache of byte ranges read from segment objects (0 disables it).
+    #[serde(with = "size")]
+    pub read_cache_bytes: ByteSize,
+    /// Size of the in-memory tail of recently made durable batches, which serves
+    /// consumers at the end of the log without touching the object store (0 disables it).
+    #[serde(with = "size")]
+    pub tail_bytes: ByteSize,
+    /// How long a partition lease lasts without renewal before another agent may take
+    /// the partition over. Must be at least 3 × `heartbeat_interval`.
+    #[serde(with = "duration")]
+    pub lease_ttl: Duration,
+    /// How often the agent renews its leases and announces itself. Must be > 0.
+    #[serde(with = "duration")]
+    pub heartbeat_interval: Duration,
+    /// How often topic retention (time and size) is enforced. Must be > 0.
+    #[serde(with = "duration")]
+    pub retention_check_interval: Duration,
+    /// Whether small segments are merged into bigger ones in the background.
+    pub merge_enabled: bool,
+    /// Segments younger than this are never merged (they are likely still being read).
+    #[serde(with = "duration")]
+    pub merge_min_age: Duration,
+    /// Segments smaller than this are merge candidates.
+    #[serde(with = "size")]
+    pub merge_small_bytes: ByteSize,
+    /// Size the merger aims for; must be >= `merge_small_bytes`.
+    #[serde(with = "size")]
+    pub merge_target_bytes: ByteSize,
+    /// How often unreferenced objects (merged away, expired, orphaned uploads) are
+    /// garbage-collected. Must be > 0.
+    #[serde(with = "duration")]
+    pub gc_interval: Duration,
+    /// How long an unreferenced object is kept before deletion, so in-flight readers and
+    /// uncommitted uploads are never cut off.
+    #[serde(with = "duration")]
+    pub gc_grace: Duration,
+    /// Upper bound of the exponential backoff between retries of a failed segment
+    /// upload. Must be > 0.
+    #[serde(with = "duration")]
+    pub upload_max_backoff: Duration,
+    /// Partition count of topics created without an explicit count (e.g. auto-created
+    /// topics, or CreateTopics with `num_partitions = -1`). Must be >= 1.
+    pub default_partitions: i32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            flush_interval: None,
+            flush_bytes: None,
+            max_buffered_bytes: ByteSize::mib(64),
+            read_cache_bytes: ByteSize::mib(64),
+            tail_bytes: ByteSize::mib(32),
+            lease_ttl: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(2),
+            retention_check_interval: Duration::from_secs(30),
+            merge_enabled: true,
+            merge_min_age: Duration::from_secs(60),
+            merge_small_bytes: ByteSize::mib(1),
+            merge_target_bytes: ByteSize::mib(64),
+            gc_interval: Duration::from_secs(5 * 60),
+            gc_grace: Duration::from_secs(60 * 60),
+            upload_max_backoff: Duration::from_secs(5),
+            default_partitions: 1,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The effective flush linger: `flush_interval` if set, else the default for a local
+    /// (`remote = false`) or remote object store.
+    pub fn flush_interval_for(&self, remote: bool) -> Duration {
+        self.flush_interval.unwrap_or(if remote {
+            REMOTE_FLUSH_INTERVAL
+        } else {
+            LOCAL_FLUSH_INTERVAL
+        })
+    }
+
+    /// The effective flush size in bytes: `flush_bytes` if set, else the default for a
+    /// local (`remote = false`) or remote object store.
+    pub fn flush_bytes_for(&self, remote: bool) -> u64 {
+        self.flush_bytes
+            .unwrap_or(if remote {
+                REMOTE_FLUSH_BYTES
+            } else {
+                LOCAL_FLUSH_BYTES
+            })
+            .as_u64()
+    }
+}
+
+/// Output format of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// `[log]`: logging to stderr.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// Which events to log, in tracing's `EnvFilter` syntax, e.g. `info` or
+    /// `info,streamhouse_engine=debug`.
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".to_owned(),
+        }
+    }
+}

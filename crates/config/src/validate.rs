@@ -1,0 +1,333 @@
+//! Semantic checks that serde cannot express, all collected rather than stopping at the
+//! first.
+
+use std::time::Duration;
+
+use bytesize::ByteSize;
+
+use crate::serde_helpers::format_size;
+use crate::{Config, ConfigErrors, METADATA_SCHEMES, OBJECT_STORE_SCHEMES};
+
+/// One failed check: the keys it is about (the first is the one to blame) and what's wrong.
+#[derive(Debug)]
+pub(crate) struct Problem {
+    pub(crate) keys: Vec<&'static str>,
+    pub(crate) message: String,
+}
+
+impl Problem {
+    fn new(keys: &[&'static str], message: String) -> Self {
+        Self {
+            keys: keys.to_vec(),
+            message,
+        }
+    }
+
+    /// `key: message`, as shown to users.
+    pub(crate) fn render(&self) -> String {
+        format!(
+            "{}: {}",
+            self.keys.first().copied().unwrap_or("config"),
+            self.message
+        )
+    }
+}
+
+const FLUSH_INTERVAL_RANGE: (Duration, Duration) =
+    (Duration::from_millis(1), Duration::from_secs(60));
+const FLUSH_BYTES_RANGE: (ByteSize, ByteSize) = (ByteSize::kib(1), ByteSize::gib(1));
+
+fn dur(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+impl Config {
+    /// Checks the cross-field and range rules that deserialization cannot, and returns
+    /// every violation at once:
+    ///
+    /// - `object_store.url` and `metadata.url` parse and use a known scheme
+    ///   ([`OBJECT_STORE_SCHEMES`], [`METADATA_SCHEMES`]);
+    /// - `engine.flush_interval` is within 1ms..=60s and `engine.flush_bytes` within
+    ///   1KiB..=1GiB;
+    /// - `engine.max_buffered_bytes` >= 2 × the effective flush size;
+    /// - `engine.heartbeat_interval` > 0 and `engine.lease_ttl` >= 3 × it;
+    /// - the other intervals and timeouts are > 0;
+    /// - `engine.merge_target_bytes` >= `engine.merge_small_bytes`;
+    /// - `engine.default_partitions` >= 1 and `metadata.max_connections` >= 1;
+    /// - `log.filter` is valid `EnvFilter` syntax.
+    pub fn validate(&self) -> Result<(), ConfigErrors> {
+        let problems = self.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigErrors(problems.iter().map(Problem::render).collect()))
+        }
+    }
+
+    pub(crate) fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        let e = &self.engine;
+
+        if let Some(url) = &self.object_store.url
+            && let Err(msg) = check_url(url, OBJECT_STORE_SCHEMES)
+        {
+            out.push(Problem::new(&["object_store.url"], msg));
+        }
+        if let Some(url) = &self.metadata.url
+            && let Err(msg) = check_url(url, METADATA_SCHEMES)
+        {
+            out.push(Problem::new(&["metadata.url"], msg));
+        }
+        if self.object_store.request_timeout.is_zero() {
+            out.push(Problem::new(
+                &["object_store.request_timeout"],
+                "must be greater than 0".into(),
+            ));
+        }
+        if self.metadata.max_connections < 1 {
+            out.push(Problem::new(
+                &["metadata.max_connections"],
+                "must be at least 1".into(),
+            ));
+        }
+
+        if let Some(interval) = e.flush_interval {
+            let (lo, hi) = FLUSH_INTERVAL_RANGE;
+            if !(lo..=hi).contains(&interval) {
+                out.push(Problem::new(
+                    &["engine.flush_interval"],
+                    format!("{} is outside {}..={}", dur(interval), dur(lo), dur(hi)),
+                ));
+            }
+        }
+        let mut flush_bytes_ok = true;
+        if let Some(bytes) = e.flush_bytes {
+            let (lo, hi) = FLUSH_BYTES_RANGE;
+            if !(lo..=hi).contains(&bytes) {
+                flush_bytes_ok = false;
+                out.push(Problem::new(
+                    &["engine.flush_bytes"],
+                    format!(
+                        "{} is outside {}..={}",
+                        format_size(bytes),
+                        format_size(lo),
+                        format_size(hi)
+                    ),
+                ));
+            }
+        }
+        // Reporting this on top of an out-of-range flush_bytes would be noise.
+        let flush_bytes = self.flush_bytes();
+        if flush_bytes_ok && e.max_buffered_bytes.as_u64() < flush_bytes.saturating_mul(2) {
+            out.push(Problem::new(
+                &["engine.max_buffered_bytes", "engine.flush_bytes"],
+                format!(
+                    "{} must be at least 2 × the effective engine.flush_bytes ({}), so one \
+                     segment can fill while another uploads",
+                    format_size(e.max_buffered_bytes),
+                    format_size(ByteSize(flush_bytes)),
+                ),
+            ));
+        }
+
+        if e.heartbeat_interval.is_zero() {
+            out.push(Problem::new(
+                &["engine.heartbeat_interval"],
+                "must be greater than 0".into(),
+            ));
+        } else if e.lease_ttl < e.heartbeat_interval.saturating_mul(3) {
+            out.push(Problem::new(
+                &["engine.lease_ttl", "engine.heartbeat_interval"],
+                format!(
+                    "{} must be at least 3 × engine.heartbeat_interval ({}), so one late \
+                     heartbeat does not lose the leases",
+                    dur(e.lease_ttl),
+                    dur(e.heartbeat_interval),
+                ),
+            ));
+        }
+        for (key, value) in [
+            (
+                "engine.retention_check_interval",
+                e.retention_check_interval,
+            ),
+            ("engine.gc_interval", e.gc_interval),
+            ("engine.upload_max_backoff", e.upload_max_backoff),
+        ] {
+            if value.is_zero() {
+                out.push(Problem::new(&[key], "must be greater than 0".into()));
+            }
+        }
+        if e.merge_target_bytes < e.merge_small_bytes {
+            out.push(Problem::new(
+                &["engine.merge_target_bytes", "engine.merge_small_bytes"],
+                format!(
+                    "{} must be at least engine.merge_small_bytes ({})",
+                    format_size(e.merge_target_bytes),
+                    format_size(e.merge_small_bytes),
+                ),
+            ));
+        }
+        if e.default_partitions < 1 {
+            out.push(Problem::new(
+                &["engine.default_partitions"],
+                format!("{} must be at least 1", e.default_partitions),
+            ));
+        }
+
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&self.log.filter) {
+            out.push(Problem::new(
+                &["log.filter"],
+                format!("{:?} is not a valid filter: {err}", self.log.filter),
+            ));
+        }
+        out
+    }
+}
+
+/// Checks that `raw` parses as a URL with one of `schemes`, and that bucket-style URLs
+/// name a bucket. The error is shown after the key name.
+fn check_url(raw: &str, schemes: &[&str]) -> Result<(), String> {
+    let shown = crate::redact::redact_url(raw);
+    let url = url::Url::parse(raw).map_err(|e| format!("{shown:?} is not a valid URL: {e}"))?;
+    let scheme = url.scheme();
+    if !schemes.contains(&scheme) {
+        return Err(format!(
+            "{shown:?} has unsupported scheme `{scheme}`; expected one of {}",
+            schemes.join(", ")
+        ));
+    }
+    match scheme {
+        "s3" | "gs" | "az" if url.host_str().is_none_or(str::is_empty) => Err(format!(
+            "{shown:?} names no bucket; expected {scheme}://<bucket>/<prefix>"
+        )),
+        "file"
+            if url
+                .host_str()
+                .is_some_and(|h| !h.is_empty() && h != "localhost") =>
+        {
+            Err(format!(
+                "{shown:?} has a host; file URLs need an absolute path: file:///abs/dir"
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(config: &Config) -> Vec<String> {
+        config.problems().iter().map(Problem::render).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(rendered(&Config::default()), Vec::<String>::new());
+        assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn urls() {
+        let mut config = Config::default();
+        for ok in [
+            "memory://",
+            "file:///tmp/x",
+            "s3://bucket/prefix",
+            "gs://b",
+            "az://container/p",
+        ] {
+            config.object_store.url = Some(ok.into());
+            assert_eq!(rendered(&config), Vec::<String>::new(), "{ok}");
+        }
+        for bad in ["ftp://x", "s3://", "no scheme", "file://relative/dir"] {
+            config.object_store.url = Some(bad.into());
+            let problems = rendered(&config);
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            assert!(
+                problems[0].starts_with("object_store.url: "),
+                "{problems:?}"
+            );
+        }
+        config.object_store.url = None;
+        for ok in [
+            "sqlite:///tmp/m.db",
+            "sqlite::memory:",
+            "postgres://u:p@localhost/db",
+            "postgresql://localhost/db",
+        ] {
+            config.metadata.url = Some(ok.into());
+            assert_eq!(rendered(&config), Vec::<String>::new(), "{ok}");
+        }
+        config.metadata.url = Some("mysql://u:hunter2@h/db".into());
+        let problems = rendered(&config);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            problems[0].contains("unsupported scheme `mysql`"),
+            "{problems:?}"
+        );
+        assert!(
+            !problems[0].contains("hunter2"),
+            "password leaked: {problems:?}"
+        );
+    }
+
+    #[test]
+    fn every_rule_is_reported_at_once() {
+        let mut config = Config::default();
+        let e = &mut config.engine;
+        e.flush_interval = Some(Duration::from_secs(61));
+        e.flush_bytes = Some(ByteSize::mib(48));
+        e.heartbeat_interval = Duration::from_secs(4);
+        e.merge_small_bytes = ByteSize::mib(128);
+        e.default_partitions = 0;
+        e.gc_interval = Duration::ZERO;
+        config.metadata.max_connections = 0;
+        config.log.filter = "streamhouse=loud".into();
+        let errors = config.validate().expect_err("invalid").0;
+        let keys: Vec<&str> = errors
+            .iter()
+            .map(|e| e.split(':').next().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "metadata.max_connections",
+                "engine.flush_interval",
+                "engine.max_buffered_bytes",
+                "engine.lease_ttl",
+                "engine.gc_interval",
+                "engine.merge_target_bytes",
+                "engine.default_partitions",
+                "log.filter",
+            ],
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn flush_bounds_are_inclusive() {
+        let mut config = Config::default();
+        config.engine.flush_interval = Some(Duration::from_millis(1));
+        config.engine.flush_bytes = Some(ByteSize::kib(1));
+        assert!(config.validate().is_ok());
+        config.engine.flush_interval = Some(Duration::from_secs(60));
+        config.engine.flush_bytes = Some(ByteSize::mib(32));
+        assert!(config.validate().is_ok());
+        config.engine.flush_interval = Some(Duration::ZERO);
+        config.engine.flush_bytes = Some(ByteSize::gib(2));
+        // Out-of-range flush_bytes is not also blamed on max_buffered_bytes.
+        assert_eq!(config.validate().expect_err("invalid").0.len(), 2);
+    }
+
+    #[test]
+    fn buffer_bound_uses_the_remote_default() {
+        let mut config = Config::default();
+        config.engine.max_buffered_bytes = ByteSize::mib(12);
+        assert!(config.validate().is_ok(), "local: 12MiB >= 2 × 4MiB");
+        config.object_store.url = Some("s3://bucket".into());
+        let errors = config.validate().expect_err("remote: 12MiB < 2 × 8MiB").0;
+        assert!(errors[0].contains("(8MiB)"), "{errors:?}");
+    }
+}
