@@ -10,6 +10,7 @@ mod logging;
 mod node;
 mod selftest;
 mod serve;
+mod workload;
 
 /// StreamHouse: an S3-native, Kafka-compatible streaming platform.
 #[derive(Debug, Parser)]
@@ -53,7 +54,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             if let Some(config_errors) = error.downcast_ref::<streamhouse_config::ConfigErrors>() {
-                eprintln!("error: invalid configuration:\n{config_errors}");
+                eprintln!("error: {config_errors}");
                 return ExitCode::from(2);
             }
             eprintln!("error: {error:#}");

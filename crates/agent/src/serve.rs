@@ -37,23 +37,28 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         metadata = engine.metadata().backend(),
         "streamhouse is ready"
     );
+    // Handlers are installed before announcing readiness, so no signal is missed.
+    let shutdown = shutdown_signal().context("installing signal handlers")?;
     println!(
         "streamhouse is running (agent {}); press Ctrl-C to stop",
         engine.agent_id()
     );
-    shutdown_signal()
-        .await
-        .context("waiting for a shutdown signal")?;
+    shutdown.await;
     tracing::info!("shutdown requested: flushing accepted data");
     engine.shutdown(SHUTDOWN_DEADLINE).await;
     Ok(())
 }
 
-async fn shutdown_signal() -> std::io::Result<()> {
+/// Resolves on the first SIGINT or SIGTERM. The handlers are registered when this is
+/// called, not when the future is first polled.
+pub(crate) fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result,
-        _ = term.recv() => Ok(()),
-    }
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+    })
 }

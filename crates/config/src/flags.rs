@@ -97,7 +97,7 @@ pub struct ConfigFlags {
     /// [engine.merge_small_bytes] Segments smaller than this are merged [default: 1MiB]
     #[arg(long = "engine-merge-small-bytes", value_name = "SIZE")]
     pub engine_merge_small_bytes: Option<String>,
-    /// [engine.merge_target_bytes] Size merged segments aim for [default: 64MiB]
+    /// [engine.merge_target_bytes] Size merged segments aim for [default: 8MiB]
     #[arg(long = "engine-merge-target-bytes", value_name = "SIZE")]
     pub engine_merge_target_bytes: Option<String>,
     /// [engine.gc_interval] How often unreferenced objects are collected [default: 5m]

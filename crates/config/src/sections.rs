@@ -139,7 +139,8 @@ pub struct EngineConfig {
     /// Segments smaller than this are merge candidates.
     #[serde(with = "size")]
     pub merge_small_bytes: ByteSize,
-    /// Size the merger aims for; must be >= `merge_small_bytes`.
+    /// Size the merger aims for; must be >= `merge_small_bytes`. A cold read fetches a
+    /// whole segment into the read cache, so keep it well under `read_cache_bytes`.
     #[serde(with = "size")]
     pub merge_target_bytes: ByteSize,
     /// How often unreferenced objects (merged away, expired, orphaned uploads) are
@@ -173,7 +174,7 @@ impl Default for EngineConfig {
             merge_enabled: true,
             merge_min_age: Duration::from_secs(60),
             merge_small_bytes: ByteSize::mib(1),
-            merge_target_bytes: ByteSize::mib(64),
+            merge_target_bytes: ByteSize::mib(8),
             gc_interval: Duration::from_secs(5 * 60),
             gc_grace: Duration::from_secs(60 * 60),
             upload_max_backoff: Duration::from_secs(5),

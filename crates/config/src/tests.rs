@@ -41,7 +41,7 @@ fn defaults() {
     assert!(e.merge_enabled);
     assert_eq!(e.merge_min_age, Duration::from_secs(60));
     assert_eq!(e.merge_small_bytes, ByteSize::mib(1));
-    assert_eq!(e.merge_target_bytes, ByteSize::mib(64));
+    assert_eq!(e.merge_target_bytes, ByteSize::mib(8));
     assert_eq!(e.gc_interval, Duration::from_secs(300));
     assert_eq!(e.gc_grace, Duration::from_secs(3600));
     assert_eq!(e.upload_max_backoff, Duration::from_secs(5));
