@@ -22,10 +22,10 @@ pub(crate) async fn run(inner: Arc<Inner>) {
                 if let Err(error) = retention::run_once(&inner).await {
                     tracing::warn!(%error, "retention pass failed");
                 }
-                if inner.config.merge_enabled {
-                    if let Err(error) = merge::run_once(&inner).await {
-                        tracing::warn!(%error, "merge pass failed");
-                    }
+                if inner.config.merge_enabled
+                    && let Err(error) = merge::run_once(&inner).await
+                {
+                    tracing::warn!(%error, "merge pass failed");
                 }
             }
             _ = gc.tick() => {

@@ -325,18 +325,21 @@ impl LogState {
                 expected.insert(id, header.last_sequence().wrapping_add(1));
                 continue;
             }
-            if let Some(original) = known.batches.iter().find(|b| {
+            // A retry of one of the last five batches: answer with its original offsets.
+            // (Producers send one batch per partition per request.)
+            let retried = known.batches.iter().find(|b| {
                 b.first_sequence == header.base_sequence
                     && b.last_sequence == header.last_sequence()
-            }) {
-                if batches.len() == 1 {
-                    return Ok(Some(AppendOutcome {
-                        base_offset: original.base_offset,
-                        last_offset: original.base_offset + i64::from(header.last_offset_delta),
-                        log_append_time: None,
-                        duplicate: true,
-                    }));
-                }
+            });
+            if let Some(original) = retried
+                && batches.len() == 1
+            {
+                return Ok(Some(AppendOutcome {
+                    base_offset: original.base_offset,
+                    last_offset: original.base_offset + i64::from(header.last_offset_delta),
+                    log_append_time: None,
+                    duplicate: true,
+                }));
             }
             let next = expected.get(&id).copied().unwrap_or_else(|| {
                 known

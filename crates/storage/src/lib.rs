@@ -26,6 +26,7 @@
 
 mod error;
 pub mod format;
+mod fsync;
 mod instrumented;
 mod segment_store;
 mod url;

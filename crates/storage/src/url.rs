@@ -6,6 +6,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 
+use crate::fsync::FsyncStore;
 use crate::{Error, Result};
 
 /// A store opened from a URL, already scoped to the URL's path prefix.
@@ -27,13 +28,16 @@ pub fn open_object_store(url: &str, options: &[(String, String)]) -> Result<Open
     };
     let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
     let remote = !matches!(parsed.scheme(), "file" | "memory");
-    if parsed.scheme() == "file" {
+    let local_root = if parsed.scheme() == "file" {
         let dir = parsed
             .to_file_path()
             .map_err(|()| invalid("not an absolute file path".into()))?;
         std::fs::create_dir_all(&dir)
             .map_err(|e| invalid(format!("cannot create {}: {e}", dir.display())))?;
-    }
+        Some(dir)
+    } else {
+        None
+    };
     let (store, prefix) = object_store::parse_url_opts(
         &parsed,
         options.iter().map(|(k, v)| (k.as_str(), v.clone())),
@@ -43,6 +47,10 @@ pub fn open_object_store(url: &str, options: &[(String, String)]) -> Result<Open
         Arc::from(store)
     } else {
         Arc::new(PrefixStore::new(store, prefix))
+    };
+    let store: Arc<dyn ObjectStore> = match local_root {
+        Some(root) => Arc::new(FsyncStore::new(store, root)),
+        None => store,
     };
     Ok(OpenedStore { store, remote })
 }

@@ -24,7 +24,7 @@ fn manual_config() -> streamhouse_config::EngineConfig {
 async fn time_retention_drops_old_segments_and_keeps_the_rest_readable() {
     let mut stores = Stores::embedded().await;
     let clock = Arc::new(ManualClock::new(1_000_000));
-    stores.clock = clock.clone();
+    stores.clock = Arc::clone(&clock) as _;
     let engine = stores.engine(manual_config()).await;
     let config = TopicConfig {
         retention_ms: 60_000,
@@ -155,7 +155,7 @@ async fn gc_waits_out_the_grace_period_and_collects_deleted_topics() {
     let clock = Arc::new(ManualClock::new(streamhouse_types::Clock::now_ms(
         &streamhouse_types::SystemClock,
     )));
-    stores.clock = clock.clone();
+    stores.clock = Arc::clone(&clock) as _;
     let config = streamhouse_config::EngineConfig {
         gc_grace: Duration::from_secs(600),
         ..manual_config()

@@ -6,3 +6,4 @@ mod harness;
 mod housekeeping;
 mod read_write;
 mod resilience;
+mod cluster;

@@ -155,7 +155,7 @@ async fn failed_uploads_are_retried_until_they_land() {
         open_object_store("memory://", &[]).expect("m").store,
     ));
     faulty.faults.fail_puts.store(4, Ordering::SeqCst);
-    let segments = SegmentStore::new(faulty.clone(), config());
+    let segments = SegmentStore::new(Arc::clone(&faulty) as _, config());
     let mut builder = ObjectBuilder::new();
     let range = builder.push_chunk(chunk(0, 0, 1), [Bytes::from_static(b"data")]);
     let key = segments.new_flush_key();
@@ -177,7 +177,7 @@ async fn a_lost_put_response_is_recognised_on_retry() {
         open_object_store("memory://", &[]).expect("m").store,
     ));
     faulty.faults.lose_put_responses.store(1, Ordering::SeqCst);
-    let segments = SegmentStore::new(faulty.clone(), config());
+    let segments = SegmentStore::new(Arc::clone(&faulty) as _, config());
     let mut builder = ObjectBuilder::new();
     builder.push_chunk(chunk(0, 0, 1), [Bytes::from_static(b"data")]);
     let key = segments.new_flush_key();
@@ -202,7 +202,7 @@ async fn uploads_can_be_abandoned_only_on_request() {
         open_object_store("memory://", &[]).expect("m").store,
     ));
     faulty.faults.fail_puts.store(u64::MAX, Ordering::SeqCst);
-    let segments = SegmentStore::new(faulty.clone(), config());
+    let segments = SegmentStore::new(Arc::clone(&faulty) as _, config());
     let abort = tokio_util::sync::CancellationToken::new();
     let key = segments.new_flush_key();
     let put = segments.put_until(&key, ObjectBuilder::new().finish(), &abort);
@@ -226,7 +226,7 @@ async fn transient_get_failures_are_retried() {
     let faulty = Arc::new(FaultyStore::new(
         open_object_store("memory://", &[]).expect("m").store,
     ));
-    let segments = SegmentStore::new(faulty.clone(), config());
+    let segments = SegmentStore::new(Arc::clone(&faulty) as _, config());
     let mut builder = ObjectBuilder::new();
     let mut payload = BytesMut::new();
     payload.extend_from_slice(b"0123456789");
