@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{
-    GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore, PutMultipartOptions,
-    PutOptions, PutPayload, PutResult,
+    GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 
 /// Wraps a local-filesystem store rooted at `root` and fsyncs what it writes.
@@ -82,11 +82,19 @@ impl ObjectStore for FsyncStore {
         self.inner.put_multipart_opts(location, opts).await
     }
 
-    async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
+    async fn get_opts(
+        &self,
+        location: &Path,
+        options: GetOptions,
+    ) -> object_store::Result<GetResult> {
         self.inner.get_opts(location, options).await
     }
 
-    async fn get_range(&self, location: &Path, range: std::ops::Range<u64>) -> object_store::Result<bytes::Bytes> {
+    async fn get_range(
+        &self,
+        location: &Path,
+        range: std::ops::Range<u64>,
+    ) -> object_store::Result<bytes::Bytes> {
         self.inner.get_range(location, range).await
     }
 

@@ -17,8 +17,12 @@ async fn agents_on_postgres_and_s3_write_read_merge_collect_and_hand_over() {
     let Some(s3) = S3Server::start().await.expect("s3s-fs") else {
         return;
     };
-    let metadata = streamhouse_metadata::connect(&db.url, 4).await.expect("connect");
-    let opened = streamhouse_storage::open_object_store(&s3.url("cluster"), &s3.object_store_options()).expect("s3");
+    let metadata = streamhouse_metadata::connect(&db.url, 4)
+        .await
+        .expect("connect");
+    let opened =
+        streamhouse_storage::open_object_store(&s3.url("cluster"), &s3.object_store_options())
+            .expect("s3");
     assert!(opened.remote);
     let stores = Stores::over(metadata, opened.store, None);
     let config = streamhouse_config::EngineConfig {
@@ -30,18 +34,29 @@ async fn agents_on_postgres_and_s3_write_read_merge_collect_and_hand_over() {
     };
 
     let a = stores.engine_as("agent-a", config.clone()).await;
-    a.create_topic("events", 3, TopicConfig::default()).await.expect("create");
+    a.create_topic("events", 3, TopicConfig::default())
+        .await
+        .expect("create");
     let mut sent = vec![Vec::new(); 3];
     for i in 0..30u64 {
         let p = (i % 3) as usize;
         let b = batch(i, 4, 300);
-        a.append(&TopicPartition::new("events", p as i32), b.clone()).await.expect("append");
+        a.append(&TopicPartition::new("events", p as i32), b.clone())
+            .await
+            .expect("append");
         sent[p].push(b);
     }
     let puts = stores.counters.snapshot().put.requests;
-    assert!((1..=30).contains(&puts), "one object per flush, not per partition: {puts}");
+    assert!(
+        (1..=30).contains(&puts),
+        "one object per flush, not per partition: {puts}"
+    );
     assert_eq!(a.run_merge().await.expect("merge"), 3);
-    assert_eq!(a.run_gc().await.expect("gc") as u64, puts, "every flush object merged away and collected");
+    assert_eq!(
+        a.run_gc().await.expect("gc") as u64,
+        puts,
+        "every flush object merged away and collected"
+    );
     a.shutdown(Duration::from_secs(10)).await;
 
     // Another agent takes over and reads everything from S3 through the segment index.
@@ -54,7 +69,10 @@ async fn agents_on_postgres_and_s3_write_read_merge_collect_and_hand_over() {
             assert_eq!(without_base_offset(s), without_base_offset(expected));
         }
     }
-    let next = b.append(&TopicPartition::new("events", 0), batch(99, 1, 10)).await.expect("append");
+    let next = b
+        .append(&TopicPartition::new("events", 0), batch(99, 1, 10))
+        .await
+        .expect("append");
     assert_eq!(next.base_offset, 40);
     b.shutdown(Duration::from_secs(10)).await;
     db.drop_database().await.expect("drop database");

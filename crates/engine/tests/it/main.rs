@@ -2,8 +2,8 @@
 //! shutdown, retention, merge and GC — against real stores (SQLite files, the local
 //! filesystem, PostgreSQL and a real S3-API server where noted).
 
+mod cluster;
 mod harness;
 mod housekeeping;
 mod read_write;
 mod resilience;
-mod cluster;

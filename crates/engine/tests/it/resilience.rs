@@ -25,7 +25,10 @@ async fn faulty_stores() -> (Stores, Arc<FaultyStore>) {
     .expect("store")
     .store;
     let faulty = Arc::new(FaultyStore::new(local));
-    (Stores::over(metadata, Arc::clone(&faulty) as _, Some(dir)), faulty)
+    (
+        Stores::over(metadata, Arc::clone(&faulty) as _, Some(dir)),
+        faulty,
+    )
 }
 
 #[tokio::test]
