@@ -36,6 +36,8 @@ for package in meta["packages"]:
             continue
         if dep_name == "streamhouse-agent":
             problems.append(f"{name} depends on the binary crate streamhouse-agent")
+        if dep_name == "streamhouse-test-support" and dep.get("kind") != "dev":
+            problems.append(f"{name} depends on streamhouse-test-support outside dev-dependencies")
         if dep.get("kind") == "dev":
             if dep_name != "streamhouse-test-support" and ALLOWED[name] is not None and dep_name not in ALLOWED[name]:
                 problems.append(f"{name} dev-depends on {dep_name}")

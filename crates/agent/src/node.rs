@@ -41,12 +41,17 @@ pub(crate) async fn start_engine(config: &Config, advertised_addr: &str) -> anyh
     std::fs::create_dir_all(config.data_dir_absolute())
         .with_context(|| format!("creating data dir {}", config.data_dir_absolute().display()))?;
     let object_url = config.object_store_url();
-    let options: Vec<(String, String)> = config
+    let mut options: Vec<(String, String)> = config
         .object_store
         .options
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
+    if config.is_remote_object_store() && !config.object_store.options.contains_key("timeout") {
+        // object_store's per-request timeout; a timed-out request is retried by the writer.
+        let timeout = config.object_store.request_timeout.as_millis();
+        options.push(("timeout".to_owned(), format!("{timeout}ms")));
+    }
     let opened = streamhouse_storage::open_object_store(&object_url, &options)
         .with_context(|| "opening the object store".to_string())?;
     let metadata =

@@ -75,7 +75,6 @@ pub(crate) struct Inner {
     pub(crate) stopping: CancellationToken,
     /// Hard stop: abandon in-flight uploads.
     pub(crate) abort: CancellationToken,
-    pub(crate) lease_wakeup: tokio::sync::Notify,
     pub(crate) rebalance_lock: tokio::sync::Mutex<()>,
     /// Unreferenced objects the collector has seen, with when it first saw each.
     pub(crate) gc_suspects: std::sync::Mutex<HashMap<String, i64>>,
@@ -121,7 +120,6 @@ impl Engine {
             partitions: RwLock::new(HashMap::new()),
             stopping: CancellationToken::new(),
             abort: CancellationToken::new(),
-            lease_wakeup: tokio::sync::Notify::new(),
             rebalance_lock: tokio::sync::Mutex::new(()),
             gc_suspects: std::sync::Mutex::new(HashMap::new()),
             stats: EngineStats::default(),

@@ -22,7 +22,6 @@ pub(crate) async fn run(inner: Arc<Inner>) {
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            () = inner.lease_wakeup.notified() => {}
             () = inner.stopping.cancelled() => break,
         }
         if let Err(error) = tick(&inner).await {

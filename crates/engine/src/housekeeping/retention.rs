@@ -9,6 +9,7 @@ use streamhouse_types::{Offset, TimestampMs};
 
 use crate::Result;
 use crate::engine::Inner;
+use crate::partition::PartitionLog;
 
 /// The log start offset retention allows, given a partition's segments (in offset order).
 /// Kafka's rules: a segment expires when its largest timestamp is older than
@@ -46,30 +47,33 @@ pub(crate) fn retained_start(
 pub(crate) async fn run_once(inner: &Arc<Inner>) -> Result<()> {
     let now = inner.clock.now_ms();
     for log in inner.led_partitions() {
-        let config = log.config();
-        if config.retention_ms < 0 && config.retention_bytes < 0 {
-            continue;
+        // One partition's failure (say, a lost lease) must not stop the others.
+        if let Err(error) = enforce(inner, &log, now).await {
+            tracing::warn!(tp = %log.tp, %error, "retention failed for a partition");
         }
-        let (log_start, _) = log.bounds();
-        let segments = inner
-            .metadata
-            .segments(log.topic_id(), log.tp.partition, log_start, usize::MAX >> 1)
-            .await?;
-        let Some(new_start) =
-            retained_start(&segments, now, config.retention_ms, config.retention_bytes)
-        else {
-            continue;
-        };
-        if new_start <= log_start {
-            continue;
-        }
-        let start = inner
-            .metadata
-            .advance_log_start(log.lease, new_start)
-            .await?;
-        log.set_log_start(start);
-        tracing::info!(tp = %log.tp, log_start = start, "retention advanced the log start");
     }
+    Ok(())
+}
+
+async fn enforce(inner: &Arc<Inner>, log: &Arc<PartitionLog>, now: TimestampMs) -> Result<()> {
+    let config = log.config();
+    if config.retention_ms < 0 && config.retention_bytes < 0 {
+        return Ok(());
+    }
+    let (log_start, _) = log.bounds();
+    let segments = inner
+        .metadata
+        .segments(log.topic_id(), log.tp.partition, log_start, usize::MAX >> 1)
+        .await?;
+    let Some(new_start) = retained_start(&segments, now, config.retention_ms, config.retention_bytes) else {
+        return Ok(());
+    };
+    if new_start <= log_start {
+        return Ok(());
+    }
+    let start = inner.metadata.advance_log_start(log.lease, new_start).await?;
+    log.set_log_start(start);
+    tracing::info!(tp = %log.tp, log_start = start, "retention advanced the log start");
     Ok(())
 }
 
