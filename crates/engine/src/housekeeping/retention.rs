@@ -65,13 +65,18 @@ async fn enforce(inner: &Arc<Inner>, log: &Arc<PartitionLog>, now: TimestampMs) 
         .metadata
         .segments(log.topic_id(), log.tp.partition, log_start, usize::MAX >> 1)
         .await?;
-    let Some(new_start) = retained_start(&segments, now, config.retention_ms, config.retention_bytes) else {
+    let Some(new_start) =
+        retained_start(&segments, now, config.retention_ms, config.retention_bytes)
+    else {
         return Ok(());
     };
     if new_start <= log_start {
         return Ok(());
     }
-    let start = inner.metadata.advance_log_start(log.lease, new_start).await?;
+    let start = inner
+        .metadata
+        .advance_log_start(log.lease, new_start)
+        .await?;
     log.set_log_start(start);
     tracing::info!(tp = %log.tp, log_start = start, "retention advanced the log start");
     Ok(())
