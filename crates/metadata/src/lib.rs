@@ -28,6 +28,7 @@ use async_trait::async_trait;
 use streamhouse_types::{Offset, PartitionId, TimestampMs};
 use uuid::Uuid;
 
+mod common_impl;
 pub mod conformance;
 mod error;
 mod model;
