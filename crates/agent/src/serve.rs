@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use streamhouse_config::{Config, ConfigFlags};
+use streamhouse_kafka_server::KafkaServer;
+use tokio_util::sync::CancellationToken;
 
 use crate::{logging, node};
 
@@ -27,23 +29,43 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "starting streamhouse {}",
         env!("CARGO_PKG_VERSION")
     );
-    // The Kafka listener arrives with the protocol layer; until then the advertised
-    // address is the default one clients will use.
-    let engine = node::start_engine(&config, "127.0.0.1:9092").await?;
+    // Bind first, so the agent registers the address it really got.
+    let kafka = KafkaServer::bind(config.kafka.clone())
+        .await
+        .with_context(|| format!("binding the Kafka listener on {}", config.kafka.listen))?;
+    let kafka_addr = kafka
+        .local_addr()
+        .context("reading the Kafka listener address")?;
+    let engine = node::start_engine(&config, &kafka.advertised_addr()).await?;
+    let stop_listener = CancellationToken::new();
+    let listener = {
+        let (engine, engine_config, token) =
+            (engine.clone(), config.engine.clone(), stop_listener.clone());
+        tokio::spawn(async move { kafka.run(engine, &engine_config, token).await })
+    };
     tracing::info!(
         agent = engine.agent_id(),
+        kafka = %kafka_addr,
         data_dir = %config.data_dir_absolute().display(),
-        object_store = %streamhouse_config::Config::redacted(&config).object_store_url(),
+        object_store = %config.redacted().object_store_url(),
         metadata = engine.metadata().backend(),
         "streamhouse is ready"
     );
     // Handlers are installed before announcing readiness, so no signal is missed.
     let shutdown = shutdown_signal().context("installing signal handlers")?;
     println!(
-        "streamhouse is running (agent {}); press Ctrl-C to stop",
+        "streamhouse is running (agent {}); Kafka on {kafka_addr}; press Ctrl-C to stop",
         engine.agent_id()
     );
     shutdown.await;
+    // Stop taking requests, let in-flight ones finish, then flush and release leases.
+    stop_listener.cancel();
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, listener)
+        .await
+        .is_err()
+    {
+        tracing::warn!("Kafka connections did not finish in time");
+    }
     tracing::info!("shutdown requested: flushing accepted data");
     engine.shutdown(SHUTDOWN_DEADLINE).await;
     Ok(())

@@ -114,6 +114,28 @@ pub struct ConfigFlags {
     #[arg(long = "engine-default-partitions", value_name = "N")]
     pub engine_default_partitions: Option<String>,
 
+    /// [kafka.listen] Address the Kafka listener binds [default: 127.0.0.1:9092]
+    #[arg(long = "kafka-listen", value_name = "HOST:PORT")]
+    pub kafka_listen: Option<String>,
+    /// [kafka.advertised_addr] Address clients are told to connect to [default: the bound
+    /// listen address]
+    #[arg(long = "kafka-advertised-addr", value_name = "HOST:PORT")]
+    pub kafka_advertised_addr: Option<String>,
+    /// [kafka.max_connections] Most client connections open at once [default: 4096]
+    #[arg(long = "kafka-max-connections", value_name = "N")]
+    pub kafka_max_connections: Option<String>,
+    /// [kafka.max_request_bytes] Largest request accepted (socket.request.max.bytes)
+    /// [default: 100MiB]
+    #[arg(long = "kafka-max-request-bytes", value_name = "SIZE")]
+    pub kafka_max_request_bytes: Option<String>,
+    /// [kafka.idle_timeout] Close connections idle this long [default: 10m]
+    #[arg(long = "kafka-idle-timeout", value_name = "DURATION")]
+    pub kafka_idle_timeout: Option<String>,
+    /// [kafka.auto_create_topics] Create unknown topics on first use
+    /// (auto.create.topics.enable) [default: true]
+    #[arg(long = "kafka-auto-create-topics", value_name = "BOOL")]
+    pub kafka_auto_create_topics: Option<String>,
+
     /// [log.format] Log format: text or json [default: text]
     #[arg(long = "log-format", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -185,6 +207,16 @@ impl ConfigFlags {
                 "engine",
                 "default_partitions",
                 &self.engine_default_partitions,
+            ),
+            ("kafka", "listen", &self.kafka_listen),
+            ("kafka", "advertised_addr", &self.kafka_advertised_addr),
+            ("kafka", "max_connections", &self.kafka_max_connections),
+            ("kafka", "max_request_bytes", &self.kafka_max_request_bytes),
+            ("kafka", "idle_timeout", &self.kafka_idle_timeout),
+            (
+                "kafka",
+                "auto_create_topics",
+                &self.kafka_auto_create_topics,
             ),
             ("log", "format", &self.log_format),
             ("log", "filter", &self.log_filter),

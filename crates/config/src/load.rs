@@ -110,6 +110,7 @@ impl Config {
             object_store: sections.extract("object_store"),
             metadata: sections.extract("metadata"),
             engine: sections.extract("engine"),
+            kafka: sections.extract("kafka"),
             log: sections.extract("log"),
         };
         errors.append(&mut sections.errors);

@@ -207,6 +207,43 @@ impl EngineConfig {
     }
 }
 
+/// `[kafka]`: the Kafka protocol listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Address the Kafka listener binds, `host:port`.
+    pub listen: String,
+    /// `host:port` clients are told to connect to (in Metadata responses). Unset: the
+    /// bound listen address.
+    #[serde(deserialize_with = "lenient::opt_string")]
+    pub advertised_addr: Option<String>,
+    /// Most client connections open at once; further connections wait to be accepted.
+    pub max_connections: u32,
+    /// Largest request accepted (Kafka's `socket.request.max.bytes`); a larger length
+    /// prefix closes the connection before anything is allocated.
+    #[serde(with = "size")]
+    pub max_request_bytes: ByteSize,
+    /// Connections idle this long are closed (Kafka's `connections.max.idle.ms`).
+    #[serde(with = "duration")]
+    pub idle_timeout: Duration,
+    /// Create unknown topics on first use in Metadata and Produce requests, with
+    /// `engine.default_partitions` partitions (Kafka's `auto.create.topics.enable`).
+    pub auto_create_topics: bool,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:9092".to_owned(),
+            advertised_addr: None,
+            max_connections: 4096,
+            max_request_bytes: ByteSize::mib(100),
+            idle_timeout: Duration::from_secs(600),
+            auto_create_topics: true,
+        }
+    }
+}
+
 /// Output format of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -228,5 +228,6 @@ fn example_file_lists_every_key_with_its_default() {
     config.metadata.url = None;
     config.engine.flush_interval = None;
     config.engine.flush_bytes = None;
+    config.kafka.advertised_addr = None;
     assert_eq!(config, Config::default());
 }

@@ -67,6 +67,45 @@ impl Config {
     pub(crate) fn problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         let e = &self.engine;
+        let k = &self.kafka;
+
+        if k.listen.parse::<std::net::SocketAddr>().is_err() {
+            out.push(Problem::new(
+                &["kafka.listen"],
+                format!(
+                    "{:?} is not an IP address and port, e.g. 127.0.0.1:9092",
+                    k.listen
+                ),
+            ));
+        }
+        if let Some(addr) = &k.advertised_addr
+            && !addr
+                .rsplit_once(':')
+                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+        {
+            out.push(Problem::new(
+                &["kafka.advertised_addr"],
+                format!("{addr:?} is not host:port, e.g. kafka.example.com:9092"),
+            ));
+        }
+        if k.max_connections == 0 {
+            out.push(Problem::new(
+                &["kafka.max_connections"],
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if !(1024..=i32::MAX as u64).contains(&k.max_request_bytes.as_u64()) {
+            out.push(Problem::new(
+                &["kafka.max_request_bytes"],
+                format!("{} must be between 1KiB and 2GiB - 1", k.max_request_bytes),
+            ));
+        }
+        if k.idle_timeout.is_zero() {
+            out.push(Problem::new(
+                &["kafka.idle_timeout"],
+                "must be greater than 0".to_owned(),
+            ));
+        }
 
         if let Some(url) = &self.object_store.url
             && let Err(msg) = check_url(url, OBJECT_STORE_SCHEMES)

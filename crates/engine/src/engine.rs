@@ -178,13 +178,7 @@ impl Engine {
         partitions: i32,
         config: TopicConfig,
     ) -> Result<Topic> {
-        validate_topic_name(name).map_err(Error::InvalidTopic)?;
-        if !(1..=100_000).contains(&partitions) {
-            return Err(Error::InvalidPartitions(format!(
-                "a topic needs between 1 and 100000 partitions, not {partitions}"
-            )));
-        }
-        validate_topic_config(&config)?;
+        validate_new_topic(name, partitions, &config)?;
         let topic = self
             .inner
             .metadata
@@ -269,6 +263,18 @@ impl Engine {
             .partition(&tp.topic, tp.partition)
             .await?
             .ok_or_else(|| self.unknown(tp))
+    }
+
+    /// A partition's log start offset and high watermark: from memory if this agent leads
+    /// it, else from the metadata store.
+    pub async fn offsets(&self, tp: &TopicPartition) -> Result<(Offset, Offset)> {
+        match self.inner.partition(tp) {
+            Some(log) => Ok(log.bounds()),
+            None => {
+                let state = self.partition_state(tp).await?;
+                Ok((state.log_start_offset, state.high_watermark))
+            }
+        }
     }
 
     /// Partitions this agent leads now.
@@ -394,6 +400,21 @@ impl Engine {
         Ok(log.bounds().1)
     }
 
+    /// The offset of the first batch whose timestamp is at or after `timestamp` (Kafka
+    /// ListOffsets by time), with that batch's max timestamp; `None` if all data is older.
+    pub async fn offset_for_timestamp(
+        &self,
+        tp: &TopicPartition,
+        timestamp: streamhouse_types::TimestampMs,
+    ) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
+        read::offset_for_timestamp(self, tp, timestamp).await
+    }
+
+    /// A fresh idempotent producer id (Kafka InitProducerId).
+    pub async fn allocate_producer_id(&self) -> Result<i64> {
+        Ok(self.inner.metadata.allocate_producer_id().await?)
+    }
+
     /// Runs one retention pass over the partitions this agent leads.
     pub async fn run_retention(&self) -> Result<()> {
         housekeeping::retention::run_once(&self.inner).await
@@ -483,6 +504,18 @@ fn map_unknown_topic(error: streamhouse_metadata::Error, name: &str) -> Error {
         streamhouse_metadata::Error::UnknownTopic(_) => Error::UnknownTopic(name.to_owned()),
         other => other.into(),
     }
+}
+
+/// The checks a new topic must pass: Kafka's name rules, 1..=100000 partitions, and a
+/// valid config.
+pub fn validate_new_topic(name: &str, partitions: i32, config: &TopicConfig) -> Result<()> {
+    validate_topic_name(name).map_err(Error::InvalidTopic)?;
+    if !(1..=100_000).contains(&partitions) {
+        return Err(Error::InvalidPartitions(format!(
+            "a topic needs between 1 and 100000 partitions, not {partitions}"
+        )));
+    }
+    validate_topic_config(config)
 }
 
 /// Checks a topic config's values are in range.

@@ -199,3 +199,43 @@ pub(crate) async fn read(
     }
     Ok(result)
 }
+
+/// The first batch at or after `timestamp`: its base offset and max timestamp. `None` if
+/// every record is older. Works at batch granularity (a batch's records are not decoded).
+pub(crate) async fn offset_for_timestamp(
+    engine: &Engine,
+    tp: &TopicPartition,
+    timestamp: streamhouse_types::TimestampMs,
+) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
+    let state = engine.partition_state(tp).await?;
+    let Some(row) = engine
+        .inner
+        .metadata
+        .segment_for_timestamp(state.topic_id, tp.partition, timestamp)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let chunk = engine
+        .inner
+        .segments
+        .read_range(
+            &row.object_key,
+            row.byte_offset as u64,
+            row.byte_length as u64,
+        )
+        .await?;
+    for item in batches(&chunk) {
+        let (header, _) = item.map_err(|e| Error::CorruptStorage {
+            tp: tp.clone(),
+            reason: e.to_string(),
+        })?;
+        if header.max_timestamp >= timestamp && header.last_offset() >= state.log_start_offset {
+            return Ok(Some((
+                header.base_offset.max(state.log_start_offset),
+                header.max_timestamp,
+            )));
+        }
+    }
+    Ok(None)
+}

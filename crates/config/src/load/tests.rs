@@ -227,11 +227,11 @@ fn unknown_keys_and_sections_are_rejected() {
         create(
             jail,
             "a.toml",
-            "[kafka]\nport = 9092\n[engine]\nflush_intervall = \"5ms\"\n",
+            "[kafak]\nport = 9092\n[engine]\nflush_intervall = \"5ms\"\n",
         );
         jail.set_env("STREAMHOUSE_NODE__DATADIR", "/x");
         let errors = load_err(Some(Path::new("a.toml")), &ConfigFlags::default());
-        assert_error(&errors, "kafka", &["unknown section", "a.toml"]);
+        assert_error(&errors, "kafak", &["unknown section", "a.toml"]);
         assert_error(
             &errors,
             "engine.flush_intervall",

@@ -1,0 +1,38 @@
+//! The one map from engine errors to Kafka error codes.
+
+use streamhouse_engine::Error;
+use streamhouse_kafka_proto::ErrorCode;
+
+/// The Kafka error code a client should see for an engine error.
+pub fn to_error_code(error: &Error) -> ErrorCode {
+    match error {
+        Error::UnknownTopic(_) | Error::UnknownPartition(_) => ErrorCode::UnknownTopicOrPartition,
+        Error::InvalidTopic(_) => ErrorCode::InvalidTopicException,
+        Error::TopicExists(_) => ErrorCode::TopicAlreadyExists,
+        Error::InvalidPartitions(_) => ErrorCode::InvalidPartitions,
+        Error::InvalidConfig(_) => ErrorCode::InvalidConfig,
+        // During shutdown too: the client refreshes metadata and retries elsewhere.
+        Error::NotLeader(_) | Error::ShuttingDown => ErrorCode::NotLeaderOrFollower,
+        Error::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
+        Error::CorruptBatch { .. } => ErrorCode::CorruptMessage,
+        Error::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
+        Error::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
+        Error::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,
+        Error::Metadata(_) | Error::Storage(_) | Error::CorruptStorage { .. } => {
+            ErrorCode::KafkaStorageError
+        }
+    }
+}
+
+/// The error code of a result: 0 for success.
+pub fn code_of<T>(result: &Result<T, Error>) -> i16 {
+    match result {
+        Ok(_) => 0,
+        Err(error) => to_error_code(error).code(),
+    }
+}
+
+/// Whether a client may retry after this error.
+pub fn is_retriable(error: &Error) -> bool {
+    to_error_code(error).is_retriable()
+}

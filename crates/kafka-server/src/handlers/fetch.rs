@@ -1,0 +1,162 @@
+//! Fetch: whole stored batches from each requested partition, within the per-partition
+//! and response byte limits (the first batch is always returned so a consumer can make
+//! progress), long-polling up to `max_wait_ms` until `min_bytes` are available.
+//!
+//! Fetch sessions (KIP-227) are not offered: every response carries session id 0, which
+//! clients treat as "sessionless" and answer with full fetch requests.
+
+use std::time::Duration;
+
+use futures::future::select_all;
+use streamhouse_engine::Error;
+use streamhouse_kafka_proto::ErrorCode;
+use streamhouse_kafka_proto::messages::fetch_response::{FetchableTopicResponse, PartitionData};
+use streamhouse_kafka_proto::messages::{FetchRequest, FetchResponse};
+use streamhouse_types::TopicPartition;
+use tokio::time::Instant;
+
+use crate::error::to_error_code;
+use crate::listener::ServerContext;
+
+struct Wanted {
+    tp: TopicPartition,
+    offset: i64,
+    max_bytes: usize,
+}
+
+pub(crate) async fn handle(
+    context: &ServerContext,
+    _version: i16,
+    request: FetchRequest,
+) -> FetchResponse {
+    if request.session_id != 0 {
+        // We never hand out sessions, so a non-zero id is not ours.
+        return FetchResponse::default().with_error_code(ErrorCode::FetchSessionIdNotFound.code());
+    }
+    let wanted: Vec<(String, Vec<Wanted>)> = request
+        .topics
+        .iter()
+        .map(|t| {
+            let name = t.topic.0.to_string();
+            let partitions = t
+                .partitions
+                .iter()
+                .map(|p| Wanted {
+                    tp: TopicPartition::new(name.as_str(), p.partition),
+                    offset: p.fetch_offset,
+                    max_bytes: p.partition_max_bytes.max(0) as usize,
+                })
+                .collect();
+            (name, partitions)
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_millis(request.max_wait_ms.max(0) as u64);
+    let min_bytes = request.min_bytes.max(0) as usize;
+    let max_bytes = request.max_bytes.max(0) as usize;
+    loop {
+        let (response, total, failed) = read_once(context, &wanted, max_bytes).await;
+        if total >= min_bytes.max(1)
+            || failed
+            || Instant::now() >= deadline
+            || context.shutdown.is_cancelled()
+        {
+            return response;
+        }
+        // Wait until any partition's high watermark passes its fetch offset.
+        let waits = wanted.iter().flat_map(|(_, ps)| ps).map(|w| {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            Box::pin(context.engine.wait_for(&w.tp, w.offset, remaining))
+        });
+        let waits: Vec<_> = waits.collect();
+        if waits.is_empty() {
+            tokio::time::sleep_until(deadline).await;
+            return response;
+        }
+        let _ = select_all(waits).await;
+        if Instant::now() >= deadline {
+            return read_once(context, &wanted, max_bytes).await.0;
+        }
+    }
+}
+
+/// Reads every partition once. Returns the response, the bytes it holds, and whether any
+/// partition failed (a failure is answered at once rather than waited on).
+async fn read_once(
+    context: &ServerContext,
+    wanted: &[(String, Vec<Wanted>)],
+    max_bytes: usize,
+) -> (FetchResponse, usize, bool) {
+    let mut total = 0usize;
+    let mut failed = false;
+    let mut topics = Vec::with_capacity(wanted.len());
+    for (name, partitions) in wanted {
+        let mut out = Vec::with_capacity(partitions.len());
+        for w in partitions {
+            let entry = PartitionData::default()
+                .with_partition_index(w.tp.partition)
+                .with_high_watermark(-1)
+                .with_last_stable_offset(-1)
+                .with_log_start_offset(-1);
+            let budget = max_bytes.saturating_sub(total);
+            if total > 0 && budget == 0 {
+                out.push(match context.engine.offsets(&w.tp).await {
+                    Ok((start, hw)) => entry
+                        .with_high_watermark(hw)
+                        .with_last_stable_offset(hw)
+                        .with_log_start_offset(start),
+                    Err(error) => entry.with_error_code(to_error_code(&error).code()),
+                });
+                continue;
+            }
+            match context
+                .engine
+                .read(&w.tp, w.offset, w.max_bytes.min(budget))
+                .await
+            {
+                Ok(read) => {
+                    let entry = entry
+                        .with_high_watermark(read.high_watermark)
+                        .with_last_stable_offset(read.high_watermark)
+                        .with_log_start_offset(read.log_start_offset);
+                    // Only the response's first batch may exceed the limits.
+                    if read.is_empty() || (total > 0 && read.len() > budget) {
+                        out.push(entry.with_records(Some(bytes::Bytes::new())));
+                    } else {
+                        total += read.len();
+                        out.push(entry.with_records(Some(read.concat())));
+                    }
+                }
+                Err(Error::OffsetOutOfRange {
+                    log_start_offset,
+                    high_watermark,
+                    ..
+                }) => {
+                    failed = true;
+                    out.push(
+                        entry
+                            .with_error_code(ErrorCode::OffsetOutOfRange.code())
+                            .with_high_watermark(high_watermark)
+                            .with_last_stable_offset(high_watermark)
+                            .with_log_start_offset(log_start_offset),
+                    );
+                }
+                Err(error) => {
+                    failed = true;
+                    out.push(entry.with_error_code(to_error_code(&error).code()));
+                }
+            }
+        }
+        topics.push(
+            FetchableTopicResponse::default()
+                .with_topic(streamhouse_kafka_proto::messages::TopicName(
+                    streamhouse_kafka_proto::StrBytes::from_string(name.clone()),
+                ))
+                .with_partitions(out),
+        );
+    }
+    (
+        FetchResponse::default().with_responses(topics),
+        total,
+        failed,
+    )
+}
