@@ -18,6 +18,11 @@ ALLOWED = {
         "streamhouse-types", "streamhouse-records", "streamhouse-metadata",
         "streamhouse-storage", "streamhouse-config",
     },
+    "streamhouse-kafka-proto": set(),
+    "streamhouse-kafka-server": {
+        "streamhouse-kafka-proto", "streamhouse-engine", "streamhouse-metadata",
+        "streamhouse-types", "streamhouse-config",
+    },
     "streamhouse-test-support": {"streamhouse-records"},
     "streamhouse-agent": None,  # the binary may use everything; nothing may use it
 }
