@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod kafka;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -17,7 +18,12 @@ pub(crate) fn streamhouse() -> Command {
 }
 
 /// Starts `command` with piped stdout and waits for a line containing `ready_marker`.
-pub(crate) fn spawn_until(mut command: Command, ready_marker: &str) -> Child {
+pub(crate) fn spawn_until(command: Command, ready_marker: &str) -> Child {
+    spawn_until_line(command, ready_marker).0
+}
+
+/// Like [`spawn_until`], also returning the line that matched.
+pub(crate) fn spawn_until_line(mut command: Command, ready_marker: &str) -> (Child, String) {
     let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -29,14 +35,14 @@ pub(crate) fn spawn_until(mut command: Command, ready_marker: &str) -> Child {
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(&marker) {
-                let _ = tx.send(());
+                let _ = tx.send(line);
             }
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if rx.recv_timeout(Duration::from_millis(50)).is_ok() {
-            return child;
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(50)) {
+            return (child, line);
         }
         if let Ok(Some(status)) = child.try_wait() {
             panic!("streamhouse exited with {status} before printing {ready_marker:?}");

@@ -1,0 +1,337 @@
+//! The Kafka protocol with real third-party clients against the real binary: kcat
+//! (librdkafka), confluent-kafka (librdkafka) and kafka-python (its own protocol code).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use crate::{spawn_until_line, streamhouse, terminate};
+
+/// A running agent on a free port, stopped (SIGTERM) on drop.
+struct Agent {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Agent {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut command = streamhouse();
+        command
+            .args([
+                "serve",
+                "--kafka-listen",
+                "127.0.0.1:0",
+                "--engine-default-partitions",
+                "1",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path());
+        let (child, line) = spawn_until_line(command, "Kafka on ");
+        let addr = line
+            .split("Kafka on ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .expect("address in the ready line")
+            .to_owned();
+        Self {
+            child,
+            addr,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let status = terminate(&mut self.child);
+        if !std::thread::panicking() {
+            assert!(status.success(), "agent exited with {status}");
+        }
+    }
+}
+
+/// Whether a client tool is installed; under CI=true a missing one fails the test.
+fn have(tool: &str, probe: &mut Command) -> bool {
+    let ok = probe.output().is_ok_and(|o| o.status.success());
+    if !ok {
+        streamhouse_test_support::require_service(tool, "install it with ./scripts/test");
+    }
+    ok
+}
+
+fn python_script(name: &str) -> String {
+    format!("{}/tests/it/python/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_python(args: &[&str]) -> serde_json::Value {
+    let output = Command::new("python3")
+        .args(args)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(stdout.lines().last().expect("output")).expect("JSON")
+}
+
+fn python_clients_installed() -> bool {
+    have(
+        "Python Kafka clients (confluent-kafka, kafka-python)",
+        Command::new("python3").args([
+            "-c",
+            "import confluent_kafka, kafka, snappy, zstandard, lz4",
+        ]),
+    )
+}
+
+#[test]
+fn kcat_round_trips_keys_values_and_order() {
+    if !have("kcat", Command::new("kcat").arg("-V")) {
+        return;
+    }
+    let agent = Agent::start();
+    let input: String = (0..2_000)
+        .map(|i| format!("key-{i}\tvalue-{i}-{}\n", "x".repeat(i % 50)))
+        .collect();
+    let mut produce = Command::new("kcat")
+        .args([
+            "-b",
+            &agent.addr,
+            "-t",
+            "kcat-orders",
+            "-P",
+            "-K",
+            "\t",
+            "-X",
+            "acks=all",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("kcat -P");
+    produce
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    assert!(produce.wait().expect("wait").success());
+
+    let output = Command::new("kcat")
+        .args([
+            "-b",
+            &agent.addr,
+            "-t",
+            "kcat-orders",
+            "-C",
+            "-e",
+            "-f",
+            "%k\t%s\t%o\n",
+        ])
+        .output()
+        .expect("kcat -C");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let consumed = String::from_utf8(output.stdout).expect("utf8");
+    let expected: String = (0..2_000)
+        .map(|i| format!("key-{i}\tvalue-{i}-{}\t{i}\n", "x".repeat(i % 50)))
+        .collect();
+    assert_eq!(
+        consumed, expected,
+        "every record, in order, at offsets 0..2000"
+    );
+
+    // Metadata names this agent as the leader of the auto-created topic.
+    let listing = Command::new("kcat")
+        .args(["-b", &agent.addr, "-L", "-t", "kcat-orders"])
+        .output()
+        .expect("kcat -L");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.contains("topic \"kcat-orders\" with 1 partitions"),
+        "{listing}"
+    );
+    assert!(listing.contains(&format!("at {}", agent.addr)), "{listing}");
+}
+
+#[test]
+fn every_codec_produced_by_librdkafka_is_read_by_kafka_python() {
+    if !python_clients_installed() {
+        return;
+    }
+    let agent = Agent::start();
+    for codec in ["none", "gzip", "snappy", "lz4", "zstd"] {
+        let topic = format!("codec-{codec}");
+        let result = run_python(&[
+            &python_script("roundtrip.py"),
+            &agent.addr,
+            &topic,
+            codec,
+            "3000",
+        ]);
+        let records = result["records"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{codec}: {result}"));
+        assert_eq!(records.len(), 3000, "{codec}");
+        let mut next_offset = [0i64; 3];
+        for r in records {
+            let i: i64 = r["h"][0][1]
+                .as_str()
+                .expect("h header")
+                .parse()
+                .expect("index");
+            let p = r["p"].as_i64().expect("partition") as usize;
+            assert_eq!(p as i64, i % 3, "{codec}: record {i} in its partition");
+            assert_eq!(
+                r["o"].as_i64(),
+                Some(next_offset[p]),
+                "{codec}: per-partition order"
+            );
+            next_offset[p] += 1;
+            let key = (i % 10 != 0).then(|| format!("key-{i}"));
+            assert_eq!(
+                r["k"].as_str(),
+                key.as_deref(),
+                "{codec}: key of {i} (null keys stay null)"
+            );
+            let value = (i % 17 != 0).then(|| format!("value-{i}").repeat(1 + (i % 3) as usize));
+            assert_eq!(
+                r["v"].as_str(),
+                value.as_deref(),
+                "{codec}: value of {i} (null values stay null)"
+            );
+            assert_eq!(
+                r["h"][1],
+                serde_json::json!(["empty", null]),
+                "{codec}: null header value"
+            );
+            assert_eq!(
+                r["ts"].as_i64(),
+                Some(1_700_000_000_000 + i),
+                "{codec}: timestamp"
+            );
+        }
+    }
+}
+
+#[test]
+fn admin_operations_and_errors_arrive_as_kafka_error_codes() {
+    if !python_clients_installed() {
+        return;
+    }
+    let agent = Agent::start();
+    let out = run_python(&[&python_script("admin_errors.py"), &agent.addr]);
+    assert_eq!(out["create"], "ok", "{out}");
+    assert_eq!(out["create_again"], "TOPIC_ALREADY_EXISTS");
+    assert_eq!(out["invalid_name"], "TOPIC_EXCEPTION");
+    assert_eq!(out["zero_partitions"], "INVALID_PARTITIONS");
+    assert_eq!(out["bad_config"], "INVALID_CONFIG");
+    assert_eq!(out["validate_only"], "ok");
+    assert_eq!(
+        out["listed"],
+        serde_json::json!(["admin-t"]),
+        "validate_only created nothing"
+    );
+    assert_eq!(out["admin_t_partitions"], 3);
+    assert_eq!(
+        out["too_large"], "MSG_SIZE_TOO_LARGE",
+        "max.message.bytes=2000 refuses 5000 bytes"
+    );
+    assert_eq!(out["out_of_range"], "OFFSET_OUT_OF_RANGE");
+    assert_eq!(out["delete"]["admin-t"], "ok");
+    assert_eq!(out["delete"]["never-existed"], "UNKNOWN_TOPIC_OR_PART");
+    assert_eq!(out["listed_after"], serde_json::json!([]));
+}
+
+/// ApiVersions v3 request bytes (header v2, empty client software fields).
+fn api_versions_request(correlation_id: i32) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&18i16.to_be_bytes()); // ApiVersions
+    body.extend_from_slice(&3i16.to_be_bytes());
+    body.extend_from_slice(&correlation_id.to_be_bytes());
+    body.extend_from_slice(&(-1i16).to_be_bytes()); // null client id
+    body.push(0); // header tagged fields
+    body.extend_from_slice(&[1, 1, 0]); // software name "", version "", tagged fields
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend(body);
+    frame
+}
+
+fn answers_api_versions(addr: &str) -> bool {
+    let Ok(mut socket) = TcpStream::connect(addr) else {
+        return false;
+    };
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    socket.write_all(&api_versions_request(77)).expect("write");
+    let mut header = [0u8; 8];
+    socket.read_exact(&mut header).is_ok()
+        && i32::from_be_bytes([header[4], header[5], header[6], header[7]]) == 77
+}
+
+#[test]
+fn malformed_truncated_and_oversize_frames_never_take_the_agent_down() {
+    let agent = Agent::start();
+    // Keep one healthy connection open throughout.
+    let mut healthy = TcpStream::connect(&agent.addr).expect("connect");
+    healthy
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+
+    let attacks: Vec<Vec<u8>> = vec![
+        vec![0x7f, 0xff, 0xff, 0xff], // 2 GiB length prefix
+        vec![0xff, 0xff, 0xff, 0xf0], // negative length
+        vec![0, 0, 0, 4, 1, 2, 3, 4], // too short for a header
+        vec![0, 0, 0, 10, 0x7f, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0], // unknown API key
+        vec![0, 0, 0, 12, 0, 3, 0, 99, 0, 0, 0, 1, 0, 0, 0, 0], // Metadata v99
+        vec![0, 0, 0, 9, 0, 0, 0, 9, 0, 0, 0, 1, 0], // Produce v9 with a truncated body
+        vec![0, 0, 1, 0, 0, 18],      // a frame that never completes
+    ];
+    for attack in attacks {
+        let mut socket = TcpStream::connect(&agent.addr).expect("connect");
+        socket.write_all(&attack).expect("write");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .expect("timeout");
+        let mut buf = [0u8; 64];
+        let _ = socket.read(&mut buf); // closed or silent; either way no crash
+        assert!(
+            answers_api_versions(&agent.addr),
+            "agent stopped serving after {attack:?}"
+        );
+    }
+    // An unsupported ApiVersions version is answered at v0 with UNSUPPORTED_VERSION.
+    let mut socket = TcpStream::connect(&agent.addr).expect("connect");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut frame = api_versions_request(5);
+    frame[6..8].copy_from_slice(&99i16.to_be_bytes());
+    socket.write_all(&frame).expect("write");
+    let mut reply = [0u8; 10];
+    socket.read_exact(&mut reply).expect("v0 answer");
+    assert_eq!(
+        i32::from_be_bytes([reply[4], reply[5], reply[6], reply[7]]),
+        5
+    );
+    assert_eq!(
+        i16::from_be_bytes([reply[8], reply[9]]),
+        35,
+        "UNSUPPORTED_VERSION"
+    );
+
+    healthy.write_all(&api_versions_request(1)).expect("write");
+    let mut header = [0u8; 8];
+    healthy
+        .read_exact(&mut header)
+        .expect("the healthy connection still works");
+}
