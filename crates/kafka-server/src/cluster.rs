@@ -2,6 +2,53 @@
 
 use streamhouse_metadata::AgentInfo;
 
+use crate::listener::ServerContext;
+
+/// A broker as clients see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Broker {
+    pub(crate) node_id: i32,
+    pub(crate) host: String,
+    pub(crate) port: i32,
+    pub(crate) rack: Option<String>,
+}
+
+/// Live agents (heartbeat within a lease TTL), always including this one.
+pub(crate) async fn live_brokers(context: &ServerContext) -> Vec<Broker> {
+    let engine = &context.engine;
+    let now = streamhouse_types::Clock::now_ms(&streamhouse_types::SystemClock);
+    let own_id = node_id(engine.agent_id());
+    let mut brokers: Vec<Broker> = match engine.metadata().list_agents().await {
+        Ok(agents) => agents
+            .into_iter()
+            // An agent that missed heartbeats for a lease TTL is as good as gone.
+            .filter(|a| a.id == engine.agent_id() || a.heartbeat_at_ms + context.lease_ttl_ms > now)
+            .filter_map(|a| {
+                let (host, port) = endpoint(&a)?;
+                Some(Broker {
+                    node_id: node_id(&a.id),
+                    host,
+                    port,
+                    rack: a.rack,
+                })
+            })
+            .collect(),
+        Err(error) => {
+            tracing::warn!(%error, "listing agents failed");
+            Vec::new()
+        }
+    };
+    if brokers.iter().all(|b| b.node_id != own_id) {
+        brokers.push(Broker {
+            node_id: own_id,
+            host: context.advertised.0.clone(),
+            port: context.advertised.1,
+            rack: None,
+        });
+    }
+    brokers
+}
+
 /// Kafka node id of an agent: a stable hash of its id, so every agent computes the same
 /// map without coordination.
 pub(crate) fn node_id(agent_id: &str) -> i32 {

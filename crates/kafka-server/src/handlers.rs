@@ -5,18 +5,26 @@
 
 use bytes::Bytes;
 use streamhouse_kafka_proto::messages::{
-    ApiVersionsRequest, CreateTopicsRequest, DeleteTopicsRequest, FetchRequest,
-    InitProducerIdRequest, ListOffsetsRequest, MetadataRequest, ProduceRequest,
+    AlterConfigsRequest, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
+    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
+    FetchRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest, ListOffsetsRequest,
+    MetadataRequest, ProduceRequest,
 };
 use streamhouse_kafka_proto::{ApiKey, RequestFrame, decode_body, encode_response};
 
 use crate::connection::Closed;
 use crate::listener::ServerContext;
 
+pub mod alter_configs;
 pub mod api_versions;
+pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_records;
 pub mod delete_topics;
+pub mod describe_cluster;
+pub mod describe_configs;
 pub mod fetch;
+pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
@@ -32,6 +40,12 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 5),
     (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DeleteRecords, 0, 2),
+    (ApiKey::DescribeConfigs, 0, 4),
+    (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
+    (ApiKey::DescribeCluster, 0, 1),
 ];
 
 fn supported(api: ApiKey, version: i16) -> bool {
@@ -85,6 +99,15 @@ pub(crate) async fn dispatch(
         ApiKey::CreateTopics => handle!(CreateTopicsRequest, create_topics::handle),
         ApiKey::DeleteTopics => handle!(DeleteTopicsRequest, delete_topics::handle),
         ApiKey::InitProducerId => handle!(InitProducerIdRequest, init_producer_id::handle),
+        ApiKey::CreatePartitions => handle!(CreatePartitionsRequest, create_partitions::handle),
+        ApiKey::DeleteRecords => handle!(DeleteRecordsRequest, delete_records::handle),
+        ApiKey::DescribeConfigs => handle!(DescribeConfigsRequest, describe_configs::handle),
+        ApiKey::AlterConfigs => handle!(AlterConfigsRequest, alter_configs::handle),
+        ApiKey::IncrementalAlterConfigs => handle!(
+            IncrementalAlterConfigsRequest,
+            incremental_alter_configs::handle
+        ),
+        ApiKey::DescribeCluster => handle!(DescribeClusterRequest, describe_cluster::handle),
         _ => Err(Closed::UnsupportedVersion { api, version }),
     }
 }

@@ -77,6 +77,30 @@ pub(crate) fn describe(config: &TopicConfig) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Kafka's ConfigResource types.
+pub(crate) const RESOURCE_TOPIC: i8 = 2;
+/// Kafka's ConfigResource type for a broker.
+pub(crate) const RESOURCE_BROKER: i8 = 4;
+
+/// Kafka's config types, for DescribeConfigs v3+.
+pub(crate) fn config_type(name: &str) -> i8 {
+    const BOOLEAN: i8 = 1;
+    const STRING: i8 = 2;
+    const INT: i8 = 3;
+    const LONG: i8 = 5;
+    const LIST: i8 = 7;
+    match name {
+        "retention.ms" | "retention.bytes" | "connections.max.idle.ms" | "log.retention.ms" => LONG,
+        "max.message.bytes"
+        | "num.partitions"
+        | "socket.request.max.bytes"
+        | "message.max.bytes" => INT,
+        "cleanup.policy" => LIST,
+        "auto.create.topics.enable" => BOOLEAN,
+        _ => STRING,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

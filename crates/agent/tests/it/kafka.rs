@@ -335,3 +335,58 @@ fn malformed_truncated_and_oversize_frames_never_take_the_agent_down() {
         .read_exact(&mut header)
         .expect("the healthy connection still works");
 }
+
+#[test]
+fn produce_semantics_offsets_by_time_and_admin_through_librdkafka() {
+    if !python_clients_installed() {
+        return;
+    }
+    let agent = Agent::start();
+    let out = run_python(&[&python_script("semantics.py"), &agent.addr]);
+    for acks in ["0", "1", "all"] {
+        let a = &out["acks"][acks];
+        assert_eq!(a["undelivered"], 0, "acks={acks}: {out}");
+        assert_eq!(a["errors"], serde_json::json!([]), "acks={acks}");
+        assert_eq!(a["consumed"], 1000, "acks={acks}");
+        assert_eq!(a["in_order"], true, "acks={acks}");
+    }
+    assert_eq!(
+        out["big"]["sizes"],
+        serde_json::json!([1048576, 1048576, 1048576, 1048576, 1048576])
+    );
+    assert_eq!(
+        out["big"]["intact"], true,
+        "1 MiB records arrive byte for byte"
+    );
+    let idem = &out["idempotent"];
+    assert_eq!(idem["undelivered"], 0, "{idem}");
+    assert_eq!(
+        idem["consumed"], 100_000,
+        "exactly once: no loss, no duplicates"
+    );
+    assert_eq!(idem["distinct"], 100_000);
+    assert_eq!(
+        (idem["min"].as_i64(), idem["max"].as_i64()),
+        (Some(0), Some(99_999))
+    );
+    let times = &out["times"];
+    assert_eq!(times["exact"], serde_json::json!([7, 1_007_000]), "{times}");
+    assert_eq!(times["between"], serde_json::json!([8, 1_008_000]));
+    assert_eq!(
+        times["after_all"],
+        serde_json::Value::Null,
+        "no record that late: offset -1"
+    );
+    assert_eq!(
+        (times["earliest"].as_i64(), times["latest"].as_i64()),
+        (Some(0), Some(20))
+    );
+    assert_eq!(out["described"]["retention.ms"], "604800000");
+    assert_eq!(out["described"]["cleanup.policy"], "delete");
+    assert_eq!(out["altered_retention"], "60000");
+    assert_eq!(out["partitions_after_grow"], 4);
+    assert_eq!(out["low_watermark"], 5);
+    assert_eq!(out["earliest_after_delete"], 5);
+    assert_eq!(out["cluster"]["id"], "streamhouse");
+    assert_eq!(out["cluster"]["nodes"], 1);
+}

@@ -72,7 +72,18 @@ pub(crate) async fn handle(
             tokio::time::sleep_until(deadline).await;
             return response;
         }
-        let _ = select_all(waits).await;
+        let (woke, index, _) = select_all(waits).await;
+        let offset = wanted
+            .iter()
+            .flat_map(|(_, ps)| ps)
+            .nth(index)
+            .map_or(i64::MAX, |w| w.offset);
+        if !matches!(woke, Ok(hw) if hw > offset) {
+            // Partitions led elsewhere cannot be watched from here: poll them gently
+            // instead of spinning until the deadline.
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            tokio::time::sleep(remaining.min(Duration::from_millis(50))).await;
+        }
         if Instant::now() >= deadline {
             return read_once(context, &wanted, max_bytes).await.0;
         }

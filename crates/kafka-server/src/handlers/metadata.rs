@@ -8,7 +8,7 @@ use streamhouse_kafka_proto::messages::{BrokerId, MetadataRequest, MetadataRespo
 use streamhouse_kafka_proto::{ErrorCode, StrBytes};
 use streamhouse_metadata::{PartitionState, Topic, TopicConfig};
 
-use crate::cluster::{endpoint, node_id};
+use crate::cluster::{live_brokers, node_id};
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
 
@@ -24,35 +24,17 @@ pub(crate) async fn handle(
         .with_controller_id(BrokerId(own_id));
 
     let now = streamhouse_types::Clock::now_ms(&streamhouse_types::SystemClock);
-    let mut brokers = Vec::new();
-    match engine.metadata().list_agents().await {
-        Ok(agents) => {
-            for agent in agents {
-                // An agent that missed heartbeats for a lease TTL is as good as gone.
-                let live = agent.id == engine.agent_id()
-                    || agent.heartbeat_at_ms + context.lease_ttl_ms > now;
-                if let (true, Some((host, port))) = (live, endpoint(&agent)) {
-                    brokers.push(
-                        MetadataResponseBroker::default()
-                            .with_node_id(BrokerId(node_id(&agent.id)))
-                            .with_host(StrBytes::from_string(host))
-                            .with_port(port)
-                            .with_rack(agent.rack.map(StrBytes::from_string)),
-                    );
-                }
-            }
-        }
-        Err(error) => tracing::warn!(%error, "listing agents for Metadata failed"),
-    }
-    if brokers.iter().all(|b| b.node_id.0 != own_id) {
-        let (host, port) = context.advertised.clone();
-        brokers.push(
+    let brokers = live_brokers(context)
+        .await
+        .into_iter()
+        .map(|b| {
             MetadataResponseBroker::default()
-                .with_node_id(BrokerId(own_id))
-                .with_host(StrBytes::from_string(host))
-                .with_port(port),
-        );
-    }
+                .with_node_id(BrokerId(b.node_id))
+                .with_host(StrBytes::from_string(b.host))
+                .with_port(b.port)
+                .with_rack(b.rack.map(StrBytes::from_string))
+        })
+        .collect();
     response.brokers = brokers;
 
     let names: Vec<Option<String>> = match request.topics {
