@@ -24,6 +24,7 @@ ALLOWED = {
         "streamhouse-types", "streamhouse-config",
     },
     "streamhouse-test-support": {"streamhouse-records"},
+    "streamhouse-kafka-bench": set(),  # talks to an agent over the wire only
     "streamhouse-agent": None,  # the binary may use everything; nothing may use it
 }
 

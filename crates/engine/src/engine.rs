@@ -37,6 +37,28 @@ pub struct EngineParts {
     pub clock: Arc<dyn Clock>,
 }
 
+/// An append whose offsets are assigned, waiting to become durable.
+#[derive(Debug)]
+pub struct Submitted {
+    outcome: AppendOutcome,
+    durable: Option<tokio::sync::oneshot::Receiver<Result<()>>>,
+}
+
+impl Submitted {
+    /// Where the batches will land (known before they are durable; not yet visible).
+    pub fn outcome(&self) -> AppendOutcome {
+        self.outcome
+    }
+
+    /// Waits until the batches are durable (uploaded and committed) and visible.
+    pub async fn durable(self) -> Result<AppendOutcome> {
+        if let Some(durable) = self.durable {
+            durable.await.map_err(|_| Error::ShuttingDown)??;
+        }
+        Ok(self.outcome)
+    }
+}
+
 /// Counters the engine keeps about itself.
 #[derive(Debug, Default)]
 pub struct EngineStats {
@@ -296,6 +318,14 @@ impl Engine {
     /// offsets, and resolves once the data is durable: uploaded and committed. Waits for
     /// buffer space when too much data is pending (backpressure).
     pub async fn append(&self, tp: &TopicPartition, records: Bytes) -> Result<AppendOutcome> {
+        self.submit(tp, records).await?.durable().await
+    }
+
+    /// The first half of [`Engine::append`]: validates the batches and assigns their
+    /// offsets, waiting only for buffer space. Submissions to one partition get offsets in
+    /// the order they are made, so a protocol layer can submit pipelined requests in order
+    /// and then wait for their durability concurrently.
+    pub async fn submit(&self, tp: &TopicPartition, records: Bytes) -> Result<Submitted> {
         if self.inner.stopping.is_cancelled() {
             return Err(Error::ShuttingDown);
         }
@@ -351,7 +381,10 @@ impl Engine {
             Ok((outcome, None)) => {
                 // An idempotent retry of data already written: nothing new is pending.
                 self.inner.pending_bytes.fetch_sub(len, Ordering::AcqRel);
-                return Ok(outcome);
+                return Ok(Submitted {
+                    outcome,
+                    durable: None,
+                });
             }
             Err(error) => {
                 self.inner.pending_bytes.fetch_sub(len, Ordering::AcqRel);
@@ -359,8 +392,10 @@ impl Engine {
             }
         };
         let (outcome, durable) = durable;
-        durable.await.map_err(|_| Error::ShuttingDown)??;
-        Ok(outcome)
+        Ok(Submitted {
+            outcome,
+            durable: Some(durable),
+        })
     }
 
     // ----- the read path -----

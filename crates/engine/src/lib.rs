@@ -42,7 +42,9 @@ mod leases;
 mod partition;
 mod read;
 
-pub use engine::{Engine, EngineParts, EngineStats, validate_new_topic, validate_topic_config};
+pub use engine::{
+    Engine, EngineParts, EngineStats, Submitted, validate_new_topic, validate_topic_config,
+};
 pub use error::{Error, Result};
 pub use partition::AppendOutcome;
 pub use read::ReadResult;

@@ -1,16 +1,27 @@
 //! One client connection: read frames, answer each request in order, until the client
 //! leaves, idles out, misbehaves, or the server shuts down.
+//!
+//! Like Kafka, requests are handled one at a time and answered in order — with one
+//! exception that matters for throughput: Produce requests are *accepted* (offsets
+//! assigned) one at a time, in order, but their waits for durability overlap, up to
+//! [`MAX_IN_FLIGHT`] per connection. Any other request first waits for those to finish,
+//! so it sees everything produced before it on the connection.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::BytesMut;
-use streamhouse_kafka_proto::{DecodeError, FrameError, decode_header, frame_len};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use streamhouse_kafka_proto::{ApiKey, DecodeError, FrameError, decode_header, frame_len};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::handlers;
+use crate::handlers::{self, PendingResponse};
 use crate::listener::ServerContext;
+
+/// Produce requests whose durability a connection waits for at once.
+const MAX_IN_FLIGHT: usize = 64;
 
 /// Why a connection ended early.
 #[derive(Debug, thiserror::Error)]
@@ -22,12 +33,43 @@ pub(crate) enum Closed {
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error("unsupported {api:?} version {version}")]
-    UnsupportedVersion {
-        api: streamhouse_kafka_proto::ApiKey,
-        version: i16,
-    },
+    UnsupportedVersion { api: ApiKey, version: i16 },
     #[error("encoding the response failed: {0}")]
     Encode(String),
+}
+
+enum Read {
+    Frame(Bytes),
+    Eof,
+    Idle,
+}
+
+/// Reads the next whole frame (without its length prefix). Cancel-safe: partial data
+/// stays in `buf`. The length is checked against `max` before space is reserved.
+async fn read_frame(
+    socket: &mut TcpStream,
+    buf: &mut BytesMut,
+    max: usize,
+    idle: std::time::Duration,
+) -> Result<Read, Closed> {
+    loop {
+        if let Some(len) = frame_len(buf, max)? {
+            let mut frame = buf.split_to(4 + len);
+            return Ok(Read::Frame(frame.split_off(4).freeze()));
+        }
+        if buf.len() >= 4 {
+            let want = 4 + i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+            buf.reserve(want - buf.len());
+        }
+        match tokio::time::timeout(idle, socket.read_buf(buf)).await {
+            Err(_) => return Ok(Read::Idle),
+            Ok(read) => {
+                if read? == 0 {
+                    return Ok(Read::Eof);
+                }
+            }
+        }
+    }
 }
 
 pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<ServerContext>) {
@@ -35,38 +77,52 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
     let max = context.config.max_request_bytes.as_u64() as usize;
     let idle = context.config.idle_timeout;
     let mut buf = BytesMut::with_capacity(8 * 1024);
+    let context = &*context;
     let result: Result<(), Closed> = async {
+        let mut in_flight: FuturesOrdered<PendingResponse<'_>> = FuturesOrdered::new();
         loop {
-            // Wait for a whole frame, checking the length prefix before reserving space.
-            let len = loop {
-                if let Some(len) = frame_len(&buf, max)? {
-                    break len;
+            tokio::select! {
+                biased;
+                Some(response) = in_flight.next(), if !in_flight.is_empty() => {
+                    if let Some(response) = response? {
+                        socket.write_all(&response).await?;
+                    }
                 }
-                if buf.len() >= 4 {
-                    let want = 4 + i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
-                    buf.reserve(want - buf.len());
-                }
-                let read = tokio::select! {
-                    read = tokio::time::timeout(idle, socket.read_buf(&mut buf)) => match read {
-                        Ok(read) => read?,
-                        Err(_) => {
+                read = read_frame(&mut socket, &mut buf, max, idle), if in_flight.len() < MAX_IN_FLIGHT => {
+                    let frame = match read? {
+                        Read::Frame(frame) => frame,
+                        Read::Eof => break,
+                        Read::Idle if in_flight.is_empty() => {
                             tracing::debug!(%peer, "closing idle connection");
-                            return Ok(());
+                            break;
                         }
-                    },
-                    () = context.shutdown.cancelled() => return Ok(()),
-                };
-                if read == 0 {
-                    return Ok(()); // the client closed the connection
+                        Read::Idle => continue,
+                    };
+                    let request = decode_header(frame)?;
+                    if request.api_key == ApiKey::Produce {
+                        in_flight.push_back(handlers::submit_produce(context, request).await?);
+                        continue;
+                    }
+                    // Everything else sees the effects of the produce requests before it.
+                    while let Some(response) = in_flight.next().await {
+                        if let Some(response) = response? {
+                            socket.write_all(&response).await?;
+                        }
+                    }
+                    if let Some(response) = handlers::dispatch(context, request).await? {
+                        socket.write_all(&response).await?;
+                    }
                 }
-            };
-            let mut frame = buf.split_to(4 + len);
-            let frame = frame.split_off(4).freeze();
-            let request = decode_header(frame)?;
-            if let Some(response) = handlers::dispatch(&context, request).await? {
+                () = context.shutdown.cancelled() => break,
+            }
+        }
+        // Answer what was accepted before leaving.
+        while let Some(response) = in_flight.next().await {
+            if let Some(response) = response? {
                 socket.write_all(&response).await?;
             }
         }
+        Ok(())
     }
     .await;
     match result {

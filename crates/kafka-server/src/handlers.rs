@@ -3,12 +3,15 @@
 //! [`SUPPORTED`] is the single source of the versions StreamHouse implements: ApiVersions
 //! advertises exactly it, and dispatch refuses anything outside it.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bytes::Bytes;
 use streamhouse_kafka_proto::messages::{
     AlterConfigsRequest, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
     DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    FetchRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest, ListOffsetsRequest,
-    MetadataRequest, ProduceRequest,
+    FetchRequest, FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
+    ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
 use streamhouse_kafka_proto::{ApiKey, RequestFrame, decode_body, encode_response};
 
@@ -24,6 +27,7 @@ pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
 pub mod fetch;
+pub mod find_coordinator;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
 pub mod list_offsets;
@@ -46,6 +50,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeCluster, 0, 1),
+    (ApiKey::FindCoordinator, 0, 4),
 ];
 
 fn supported(api: ApiKey, version: i16) -> bool {
@@ -86,13 +91,8 @@ pub(crate) async fn dispatch(
         }
         ApiKey::Metadata => handle!(MetadataRequest, metadata::handle),
         ApiKey::Produce => {
-            let request: ProduceRequest = decode_body(&frame)?;
-            let acks = request.acks;
-            let response = produce::handle(context, version, request).await;
-            if acks == 0 {
-                return Ok(None);
-            }
-            encode(api, version, correlation_id, &response).map(Some)
+            let pending = submit_produce(context, frame).await?;
+            pending.await
         }
         ApiKey::Fetch => handle!(FetchRequest, fetch::handle),
         ApiKey::ListOffsets => handle!(ListOffsetsRequest, list_offsets::handle),
@@ -108,8 +108,37 @@ pub(crate) async fn dispatch(
             incremental_alter_configs::handle
         ),
         ApiKey::DescribeCluster => handle!(DescribeClusterRequest, describe_cluster::handle),
+        ApiKey::FindCoordinator => handle!(FindCoordinatorRequest, find_coordinator::handle),
         _ => Err(Closed::UnsupportedVersion { api, version }),
     }
+}
+
+/// A response still being produced.
+pub(crate) type PendingResponse<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Bytes>, Closed>> + Send + 'a>>;
+
+/// Produce, split: accepts the batches (assigning offsets) before returning, and returns
+/// the future that waits for durability and encodes the response (`None` for acks=0).
+pub(crate) async fn submit_produce(
+    context: &ServerContext,
+    frame: RequestFrame,
+) -> Result<PendingResponse<'_>, Closed> {
+    let api = frame.api_key;
+    let version = frame.header.request_api_version;
+    let correlation_id = frame.header.correlation_id;
+    if !supported(api, version) {
+        return Err(Closed::UnsupportedVersion { api, version });
+    }
+    let request: ProduceRequest = decode_body(&frame)?;
+    let acks = request.acks;
+    let durable = produce::submit(context, version, request).await;
+    Ok(Box::pin(async move {
+        let response = durable.await;
+        if acks == 0 {
+            return Ok(None);
+        }
+        encode(api, version, correlation_id, &response).map(Some)
+    }))
 }
 
 fn encode<T: streamhouse_kafka_proto::Encodable>(

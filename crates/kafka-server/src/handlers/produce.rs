@@ -1,10 +1,11 @@
-//! Produce: every partition of the request is appended concurrently; each answer waits
+//! Produce: every partition's batches are accepted in order; each answer waits
 //! until its batches are durable (acks=1 and acks=all both mean "in object storage and
 //! committed"), or until the request timeout.
 
 use std::time::Duration;
 
 use futures::future::join_all;
+use streamhouse_engine::Submitted;
 use streamhouse_kafka_proto::ErrorCode;
 use streamhouse_kafka_proto::messages::produce_response::{
     PartitionProduceResponse, TopicProduceResponse,
@@ -15,11 +16,15 @@ use streamhouse_types::TopicPartition;
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
 
-pub(crate) async fn handle(
+/// Accepts every partition's batches in request order (offsets are assigned now), and
+/// returns the future that waits for them to become durable and builds the response. A
+/// connection submits pipelined produce requests one after another, then lets their
+/// durability waits overlap.
+pub(crate) async fn submit(
     context: &ServerContext,
     _version: i16,
     request: ProduceRequest,
-) -> ProduceResponse {
+) -> impl Future<Output = ProduceResponse> + Send + '_ {
     let refuse = if request.transactional_id.is_some() {
         // Transactions come later; refuse rather than pretend.
         Some(ErrorCode::TransactionalIdAuthorizationFailed)
@@ -28,50 +33,83 @@ pub(crate) async fn handle(
     } else {
         None
     };
-    let timeout = Duration::from_millis(request.timeout_ms.max(0) as u64);
-    let topics = request.topic_data.into_iter().map(|topic| async move {
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(request.timeout_ms.max(0) as u64);
+    let mut topics = Vec::with_capacity(request.topic_data.len());
+    for topic in request.topic_data {
         let name = topic.name.0.to_string();
-        let partitions = topic.partition_data.into_iter().map(|data| {
+        let mut partitions = Vec::with_capacity(topic.partition_data.len());
+        for data in topic.partition_data {
             let tp = TopicPartition::new(name.as_str(), data.index);
-            async move {
-                let response = PartitionProduceResponse::default()
-                    .with_index(data.index)
-                    .with_base_offset(-1)
-                    .with_log_append_time_ms(-1)
-                    .with_log_start_offset(-1);
-                if let Some(code) = refuse {
-                    return response.with_error_code(code.code());
-                }
-                let Some(records) = data.records else {
-                    return response.with_error_code(ErrorCode::CorruptMessage.code());
-                };
-                match tokio::time::timeout(timeout, context.engine.append(&tp, records)).await {
-                    Err(_elapsed) => response.with_error_code(ErrorCode::RequestTimedOut.code()),
-                    Ok(Ok(outcome)) => {
-                        let log_start = context
-                            .engine
-                            .offsets(&tp)
-                            .await
-                            .map_or(-1, |(start, _)| start);
-                        response
-                            .with_base_offset(outcome.base_offset)
-                            .with_log_append_time_ms(outcome.log_append_time.unwrap_or(-1))
-                            .with_log_start_offset(log_start)
-                    }
-                    Ok(Err(error)) => {
-                        tracing::debug!(%tp, %error, "produce refused");
-                        response
-                            .with_error_code(to_error_code(&error).code())
-                            .with_error_message(Some(
-                                streamhouse_kafka_proto::StrBytes::from_string(error.to_string()),
-                            ))
-                    }
-                }
-            }
+            let submitted = match (refuse, data.records) {
+                (Some(code), _) => Err(Refused::Code(code)),
+                (None, None) => Err(Refused::Code(ErrorCode::CorruptMessage)),
+                (None, Some(records)) => context
+                    .engine
+                    .submit(&tp, records)
+                    .await
+                    .map_err(Refused::Engine),
+            };
+            partitions.push((tp, submitted));
+        }
+        topics.push((topic.name, partitions));
+    }
+    async move {
+        let topics = topics.into_iter().map(|(name, partitions)| async move {
+            let partitions = partitions
+                .into_iter()
+                .map(|(tp, submitted)| finish(context, tp, submitted, deadline));
+            TopicProduceResponse::default()
+                .with_name(name)
+                .with_partition_responses(join_all(partitions).await)
         });
-        TopicProduceResponse::default()
-            .with_name(topic.name)
-            .with_partition_responses(join_all(partitions).await)
-    });
-    ProduceResponse::default().with_responses(join_all(topics).await)
+        ProduceResponse::default().with_responses(join_all(topics).await)
+    }
+}
+
+enum Refused {
+    Code(ErrorCode),
+    Engine(streamhouse_engine::Error),
+}
+
+async fn finish(
+    context: &ServerContext,
+    tp: TopicPartition,
+    submitted: Result<Submitted, Refused>,
+    deadline: tokio::time::Instant,
+) -> PartitionProduceResponse {
+    let response = PartitionProduceResponse::default()
+        .with_index(tp.partition)
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1);
+    let result = match submitted {
+        Err(Refused::Code(code)) => return response.with_error_code(code.code()),
+        Err(Refused::Engine(error)) => Err(error),
+        Ok(submitted) => match tokio::time::timeout_at(deadline, submitted.durable()).await {
+            Err(_elapsed) => return response.with_error_code(ErrorCode::RequestTimedOut.code()),
+            Ok(result) => result,
+        },
+    };
+    match result {
+        Ok(outcome) => {
+            let log_start = context
+                .engine
+                .offsets(&tp)
+                .await
+                .map_or(-1, |(start, _)| start);
+            response
+                .with_base_offset(outcome.base_offset)
+                .with_log_append_time_ms(outcome.log_append_time.unwrap_or(-1))
+                .with_log_start_offset(log_start)
+        }
+        Err(error) => {
+            tracing::debug!(%tp, %error, "produce refused");
+            response
+                .with_error_code(to_error_code(&error).code())
+                .with_error_message(Some(streamhouse_kafka_proto::StrBytes::from_string(
+                    error.to_string(),
+                )))
+        }
+    }
 }
