@@ -9,14 +9,14 @@ use std::time::Duration;
 use crate::{spawn_until_line, streamhouse, terminate};
 
 /// A running agent on a free port, stopped (SIGTERM) on drop.
-struct Agent {
+pub(crate) struct Agent {
     child: Child,
-    addr: String,
+    pub(crate) addr: String,
     _dir: tempfile::TempDir,
 }
 
 impl Agent {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut command = streamhouse();
         command

@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod kafka;
+mod rdkafka_client;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
