@@ -343,6 +343,19 @@ impl Engine {
                 source: streamhouse_records::BatchError::Empty,
             });
         }
+        if let Some((header, _)) = batches
+            .iter()
+            .find(|(h, _)| h.is_transactional() || h.is_control())
+        {
+            return Err(Error::UnsupportedBatch {
+                tp: tp.clone(),
+                reason: if header.is_control() {
+                    "control batches are written by the broker, not producers"
+                } else {
+                    "transactions are not supported yet"
+                },
+            });
+        }
         let max = log.config().max_message_bytes.max(0) as usize;
         if let Some((_, too_big)) = batches.iter().find(|(_, b)| b.len() > max) {
             return Err(Error::MessageTooLarge {

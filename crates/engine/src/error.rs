@@ -48,6 +48,14 @@ pub enum Error {
         #[source]
         source: BatchError,
     },
+    /// A batch of a kind not supported yet (transactional or control batches).
+    #[error("unsupported record batch for {tp}: {reason}")]
+    UnsupportedBatch {
+        /// The partition.
+        tp: TopicPartition,
+        /// What is not supported.
+        reason: &'static str,
+    },
     /// A batch larger than the topic's `max.message.bytes` (or the agent's buffer).
     #[error("record batch of {size} bytes exceeds the limit of {max} bytes")]
     MessageTooLarge {

@@ -15,6 +15,7 @@ pub fn to_error_code(error: &Error) -> ErrorCode {
         Error::NotLeader(_) | Error::ShuttingDown => ErrorCode::NotLeaderOrFollower,
         Error::OffsetOutOfRange { .. } => ErrorCode::OffsetOutOfRange,
         Error::CorruptBatch { .. } => ErrorCode::CorruptMessage,
+        Error::UnsupportedBatch { .. } => ErrorCode::InvalidRecord,
         Error::MessageTooLarge { .. } => ErrorCode::MessageTooLarge,
         Error::InvalidProducerEpoch { .. } => ErrorCode::InvalidProducerEpoch,
         Error::OutOfOrderSequence { .. } => ErrorCode::OutOfOrderSequenceNumber,

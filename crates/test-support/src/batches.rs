@@ -31,6 +31,8 @@ pub struct BatchOptions {
     pub producer_epoch: i16,
     /// First sequence (-1 for none).
     pub base_sequence: i32,
+    /// Mark the batch transactional.
+    pub transactional: bool,
 }
 
 impl Default for BatchOptions {
@@ -40,6 +42,7 @@ impl Default for BatchOptions {
             producer_id: -1,
             producer_epoch: -1,
             base_sequence: -1,
+            transactional: false,
         }
     }
 }
@@ -50,7 +53,7 @@ pub fn encode_batch(records: &[TestRecord], options: BatchOptions) -> Bytes {
         .iter()
         .enumerate()
         .map(|(i, r)| Record {
-            transactional: false,
+            transactional: options.transactional,
             control: false,
             partition_leader_epoch: -1,
             producer_id: options.producer_id,

@@ -163,6 +163,20 @@ async fn bad_input_gets_typed_errors() {
             .await,
         Err(Error::NotLeader(_))
     ));
+    let transactional = encode_batch(
+        &[TestRecord::default()],
+        BatchOptions {
+            producer_id: 7,
+            producer_epoch: 0,
+            base_sequence: 0,
+            transactional: true,
+            ..Default::default()
+        },
+    );
+    assert!(matches!(
+        engine.append(&tp, transactional).await,
+        Err(Error::UnsupportedBatch { .. })
+    ));
     assert!(matches!(
         engine
             .create_topic("bad name", 1, TopicConfig::default())
