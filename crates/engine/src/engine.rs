@@ -329,10 +329,10 @@ impl Engine {
         if self.inner.stopping.is_cancelled() {
             return Err(Error::ShuttingDown);
         }
-        let log = self
-            .inner
-            .partition(tp)
-            .ok_or_else(|| Error::NotLeader(tp.clone()))?;
+        let log = match self.inner.partition(tp) {
+            Some(log) => log,
+            None => return Err(self.not_led(tp).await),
+        };
         let batches = validate_batches(&records).map_err(|source| Error::CorruptBatch {
             tp: tp.clone(),
             source,
@@ -480,10 +480,10 @@ impl Engine {
 
     /// Deletes records before `offset` (Kafka DeleteRecords). Returns the new log start.
     pub async fn delete_records(&self, tp: &TopicPartition, offset: Offset) -> Result<Offset> {
-        let log = self
-            .inner
-            .partition(tp)
-            .ok_or_else(|| Error::NotLeader(tp.clone()))?;
+        let log = match self.inner.partition(tp) {
+            Some(log) => log,
+            None => return Err(self.not_led(tp).await),
+        };
         let (log_start, hw) = log.bounds();
         if offset < log_start || offset > hw {
             return Err(Error::OffsetOutOfRange {
@@ -540,6 +540,19 @@ impl Engine {
             tracing::warn!(%error, "could not deregister agent");
         }
         tracing::info!("engine stopped");
+    }
+
+    /// Why this agent cannot write `tp`: it does not exist, or another agent leads it.
+    async fn not_led(&self, tp: &TopicPartition) -> Error {
+        match self.inner.metadata.partition(&tp.topic, tp.partition).await {
+            Ok(Some(_)) => Error::NotLeader(tp.clone()),
+            Ok(None) => match self.inner.metadata.get_topic(&tp.topic).await {
+                Ok(Some(_)) => Error::UnknownPartition(tp.clone()),
+                Ok(None) => Error::UnknownTopic(tp.topic.to_string()),
+                Err(error) => error.into(),
+            },
+            Err(error) => error.into(),
+        }
     }
 
     fn unknown(&self, tp: &TopicPartition) -> Error {

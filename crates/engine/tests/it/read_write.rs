@@ -161,7 +161,13 @@ async fn bad_input_gets_typed_errors() {
         engine
             .append(&TopicPartition::new("nope", 0), batch(1, 1, 10))
             .await,
-        Err(Error::NotLeader(_))
+        Err(Error::UnknownTopic(_))
+    ));
+    assert!(matches!(
+        engine
+            .append(&TopicPartition::new("small", 9), batch(1, 1, 10))
+            .await,
+        Err(Error::UnknownPartition(_))
     ));
     let transactional = encode_batch(
         &[TestRecord::default()],
