@@ -77,6 +77,33 @@ pub(crate) fn describe(config: &TopicConfig) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Kafka's config source for a value set on the topic.
+pub(crate) const SOURCE_TOPIC: i8 = 1;
+/// Kafka's config source for a value from the broker's static config.
+pub(crate) const SOURCE_STATIC_BROKER: i8 = 4;
+/// Kafka's config source for a default value.
+pub(crate) const SOURCE_DEFAULT: i8 = 5;
+
+/// [`describe`], with each value's Kafka config source: default, or set on the topic.
+pub(crate) fn describe_with_source(config: &TopicConfig) -> Vec<(&'static str, String, i8)> {
+    let defaults = describe(&TopicConfig::default());
+    describe(config)
+        .into_iter()
+        .map(|(name, value)| {
+            let is_default = defaults.iter().any(|(n, v)| *n == name && *v == value);
+            (
+                name,
+                value,
+                if is_default {
+                    SOURCE_DEFAULT
+                } else {
+                    SOURCE_TOPIC
+                },
+            )
+        })
+        .collect()
+}
+
 /// Kafka's ConfigResource types.
 pub(crate) const RESOURCE_TOPIC: i8 = 2;
 /// Kafka's ConfigResource type for a broker.

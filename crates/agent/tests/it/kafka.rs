@@ -496,3 +496,22 @@ fn produce_errors_arrive_as_kafka_error_codes() {
         "CORRUPT_MESSAGE for garbage"
     );
 }
+
+#[test]
+fn kafka_python_admin_client_creates_describes_alters_grows_and_deletes() {
+    if !python_clients_installed() {
+        return;
+    }
+    let agent = Agent::start();
+    let out = run_python(&[&python_script("admin_kafka_python.py"), &agent.addr]);
+    assert_eq!(out["duplicate"], "TopicAlreadyExistsError", "{out}");
+    assert_eq!(out["topics"], serde_json::json!(["kp-admin"]));
+    assert_eq!(
+        out["before"]["cleanup.policy"], "compact",
+        "configs given at creation are kept"
+    );
+    assert_eq!(out["after"]["retention.ms"], "120000");
+    assert_eq!(out["partitions"], 5);
+    assert_eq!(out["cluster_brokers"], 1);
+    assert_eq!(out["topics_after"], serde_json::json!([]));
+}

@@ -82,12 +82,13 @@ pub(crate) async fn handle(
                     topic.replication_factor
                 })
                 .with_configs(Some(
-                    topic_config::describe(&config)
+                    topic_config::describe_with_source(&config)
                         .into_iter()
-                        .map(|(name, value)| {
+                        .map(|(name, value, source)| {
                             CreatableTopicConfigs::default()
                                 .with_name(StrBytes::from_static_str(name))
                                 .with_value(Some(StrBytes::from_string(value)))
+                                .with_config_source(source)
                         })
                         .collect(),
                 )),

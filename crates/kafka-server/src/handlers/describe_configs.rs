@@ -11,11 +11,9 @@ use streamhouse_metadata::TopicConfig;
 use crate::cluster::node_id;
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
-use crate::topic_config::{self, RESOURCE_BROKER, RESOURCE_TOPIC};
-
-const SOURCE_TOPIC: i8 = 1;
-const SOURCE_STATIC_BROKER: i8 = 4;
-const SOURCE_DEFAULT: i8 = 5;
+use crate::topic_config::{
+    self, RESOURCE_BROKER, RESOURCE_TOPIC, SOURCE_DEFAULT, SOURCE_STATIC_BROKER,
+};
 
 /// `(name, value, config source, is default)`.
 type Entry = (String, String, i8, bool);
@@ -32,22 +30,10 @@ pub(crate) async fn handle(
             .with_resource_name(resource.resource_name.clone());
         let entries: Result<Vec<Entry>, (ErrorCode, String)> = match resource.resource_type {
             RESOURCE_TOPIC => match context.engine.topic(resource.resource_name.as_str()).await {
-                Ok(topic) => {
-                    let defaults = topic_config::describe(&TopicConfig::default());
-                    Ok(topic_config::describe(&topic.config)
-                        .into_iter()
-                        .map(|(name, value)| {
-                            let is_default =
-                                defaults.iter().any(|(n, v)| *n == name && *v == value);
-                            let source = if is_default {
-                                SOURCE_DEFAULT
-                            } else {
-                                SOURCE_TOPIC
-                            };
-                            (name.to_owned(), value, source, true)
-                        })
-                        .collect())
-                }
+                Ok(topic) => Ok(topic_config::describe_with_source(&topic.config)
+                    .into_iter()
+                    .map(|(name, value, source)| (name.to_owned(), value, source, true))
+                    .collect()),
                 Err(error) => Err((to_error_code(&error), error.to_string())),
             },
             RESOURCE_BROKER => {
