@@ -17,6 +17,10 @@ pub(crate) struct Agent {
 
 impl Agent {
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    pub(crate) fn start_with(flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut command = streamhouse();
         command
@@ -27,6 +31,7 @@ impl Agent {
                 "--engine-default-partitions",
                 "1",
             ])
+            .args(flags)
             .arg("--data-dir")
             .arg(dir.path());
         let (child, line) = spawn_until_line(command, "Kafka on ");
@@ -514,4 +519,46 @@ fn kafka_python_admin_client_creates_describes_alters_grows_and_deletes() {
     assert_eq!(out["partitions"], 5);
     assert_eq!(out["cluster_brokers"], 1);
     assert_eq!(out["topics_after"], serde_json::json!([]));
+}
+
+#[test]
+fn connections_are_limited_and_idle_ones_closed() {
+    let agent = Agent::start_with(&["--kafka-max-connections", "2", "--kafka-idle-timeout", "1s"]);
+    let first = TcpStream::connect(&agent.addr).expect("connect");
+    let second = TcpStream::connect(&agent.addr).expect("connect");
+    // Let the listener take both before the third arrives.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = TcpStream::connect(&agent.addr).expect("the kernel still accepts");
+    third
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    third.write_all(&api_versions_request(3)).expect("write");
+    let mut header = [0u8; 8];
+    assert!(
+        third.read_exact(&mut header).is_err(),
+        "a third connection is not served while two are open"
+    );
+    drop(first);
+    third
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    third
+        .read_exact(&mut header)
+        .expect("served once a slot frees");
+    assert_eq!(
+        i32::from_be_bytes([header[4], header[5], header[6], header[7]]),
+        3
+    );
+
+    // `second` has been idle for over a second by now: the agent closed it.
+    let mut second = second;
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut buf = [0u8; 1];
+    assert_eq!(
+        second.read(&mut buf).expect("orderly close"),
+        0,
+        "idle connection closed by the agent"
+    );
 }
