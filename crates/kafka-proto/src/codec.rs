@@ -29,6 +29,14 @@ pub enum DecodeError {
     /// An API key Kafka does not define.
     #[error("unknown API key {0}")]
     UnknownApiKey(i16),
+    /// An API or version StreamHouse does not serve.
+    #[error("unsupported {api:?} version {version}")]
+    Unsupported {
+        /// The API.
+        api: ApiKey,
+        /// The version asked for.
+        version: i16,
+    },
     /// The header or body does not decode at this version.
     #[error("malformed {api:?} v{version} request: {reason}")]
     Malformed {

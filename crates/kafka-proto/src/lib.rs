@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 mod codec;
+mod requests;
 
 pub use codec::{
     DecodeError, FrameError, RequestFrame, decode_body, decode_header, encode_response, frame_len,
@@ -27,3 +28,4 @@ pub use kafka_protocol::ResponseError as ErrorCode;
 pub use kafka_protocol::messages;
 pub use kafka_protocol::messages::{ApiKey, RequestHeader};
 pub use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+pub use requests::{Request, SUPPORTED, decode_request, is_supported};

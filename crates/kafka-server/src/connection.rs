@@ -32,8 +32,6 @@ pub(crate) enum Closed {
     Decode(#[from] DecodeError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
-    #[error("unsupported {api:?} version {version}")]
-    UnsupportedVersion { api: ApiKey, version: i16 },
     #[error("encoding the response failed: {0}")]
     Encode(String),
 }

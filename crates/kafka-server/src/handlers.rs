@@ -1,19 +1,12 @@
-//! One handler per Kafka API, and the dispatch from API key to handler.
-//!
-//! [`SUPPORTED`] is the single source of the versions StreamHouse implements: ApiVersions
-//! advertises exactly it, and dispatch refuses anything outside it.
+//! One handler per Kafka API, and the dispatch from decoded request to handler.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use streamhouse_kafka_proto::messages::{
-    AlterConfigsRequest, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
-    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    FetchRequest, FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    ListOffsetsRequest, MetadataRequest, ProduceRequest,
+use streamhouse_kafka_proto::{
+    ApiKey, DecodeError, Request, RequestFrame, decode_request, encode_response,
 };
-use streamhouse_kafka_proto::{ApiKey, RequestFrame, decode_body, encode_response};
 
 use crate::connection::Closed;
 use crate::listener::ServerContext;
@@ -34,33 +27,13 @@ pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
 
-/// `(api, min version, max version)` of every API served.
-pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, 3, 9),
-    (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 6),
-    (ApiKey::Metadata, 0, 12),
-    (ApiKey::ApiVersions, 0, 3),
-    (ApiKey::CreateTopics, 2, 7),
-    (ApiKey::DeleteTopics, 1, 5),
-    (ApiKey::InitProducerId, 0, 4),
-    (ApiKey::CreatePartitions, 0, 3),
-    (ApiKey::DeleteRecords, 0, 2),
-    (ApiKey::DescribeConfigs, 0, 4),
-    (ApiKey::AlterConfigs, 0, 2),
-    (ApiKey::IncrementalAlterConfigs, 0, 1),
-    (ApiKey::DescribeCluster, 0, 1),
-    (ApiKey::FindCoordinator, 0, 4),
-];
-
-fn supported(api: ApiKey, version: i16) -> bool {
-    SUPPORTED
-        .iter()
-        .any(|(key, min, max)| *key == api && (*min..=*max).contains(&version))
-}
+/// A response still being produced.
+pub(crate) type PendingResponse<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<Bytes>, Closed>> + Send + 'a>>;
 
 /// Decodes the body, runs the handler, encodes the response. `None` means "send nothing"
-/// (Produce with acks=0).
+/// (Produce with acks=0). Versions outside [`streamhouse_kafka_proto::SUPPORTED`] close
+/// the connection, as Kafka does, except ApiVersions.
 pub(crate) async fn dispatch(
     context: &ServerContext,
     frame: RequestFrame,
@@ -68,54 +41,45 @@ pub(crate) async fn dispatch(
     let api = frame.api_key;
     let version = frame.header.request_api_version;
     let correlation_id = frame.header.correlation_id;
-    if !supported(api, version) {
-        if api == ApiKey::ApiVersions {
+    let request = match decode_request(&frame) {
+        Ok(request) => request,
+        Err(DecodeError::Unsupported { .. }) if api == ApiKey::ApiVersions => {
             // Kafka answers an ApiVersions it cannot parse at v0 with UNSUPPORTED_VERSION and
             // the list, so the client can pick a version both sides speak.
-            let response = api_versions::unsupported();
-            return encode(api, 0, correlation_id, &response).map(Some);
+            return encode(api, 0, correlation_id, &api_versions::unsupported()).map(Some);
         }
-        return Err(Closed::UnsupportedVersion { api, version });
-    }
-    macro_rules! handle {
-        ($request:ty, $handler:path) => {{
-            let request: $request = decode_body(&frame)?;
-            let response = $handler(context, version, request).await;
+        Err(error) => return Err(error.into()),
+    };
+    macro_rules! answer {
+        ($handler:path, $request:expr) => {{
+            let response = $handler(context, version, $request).await;
             encode(api, version, correlation_id, &response).map(Some)
         }};
     }
-    match api {
-        ApiKey::ApiVersions => {
-            let _: ApiVersionsRequest = decode_body(&frame)?;
+    match request {
+        Request::ApiVersions(_) => {
             encode(api, version, correlation_id, &api_versions::response()).map(Some)
         }
-        ApiKey::Metadata => handle!(MetadataRequest, metadata::handle),
-        ApiKey::Produce => {
-            let pending = submit_produce(context, frame).await?;
-            pending.await
+        Request::Produce(request) => {
+            produce_pending(context, version, correlation_id, request)
+                .await
+                .await
         }
-        ApiKey::Fetch => handle!(FetchRequest, fetch::handle),
-        ApiKey::ListOffsets => handle!(ListOffsetsRequest, list_offsets::handle),
-        ApiKey::CreateTopics => handle!(CreateTopicsRequest, create_topics::handle),
-        ApiKey::DeleteTopics => handle!(DeleteTopicsRequest, delete_topics::handle),
-        ApiKey::InitProducerId => handle!(InitProducerIdRequest, init_producer_id::handle),
-        ApiKey::CreatePartitions => handle!(CreatePartitionsRequest, create_partitions::handle),
-        ApiKey::DeleteRecords => handle!(DeleteRecordsRequest, delete_records::handle),
-        ApiKey::DescribeConfigs => handle!(DescribeConfigsRequest, describe_configs::handle),
-        ApiKey::AlterConfigs => handle!(AlterConfigsRequest, alter_configs::handle),
-        ApiKey::IncrementalAlterConfigs => handle!(
-            IncrementalAlterConfigsRequest,
-            incremental_alter_configs::handle
-        ),
-        ApiKey::DescribeCluster => handle!(DescribeClusterRequest, describe_cluster::handle),
-        ApiKey::FindCoordinator => handle!(FindCoordinatorRequest, find_coordinator::handle),
-        _ => Err(Closed::UnsupportedVersion { api, version }),
+        Request::Metadata(r) => answer!(metadata::handle, r),
+        Request::Fetch(r) => answer!(fetch::handle, r),
+        Request::ListOffsets(r) => answer!(list_offsets::handle, r),
+        Request::CreateTopics(r) => answer!(create_topics::handle, r),
+        Request::DeleteTopics(r) => answer!(delete_topics::handle, r),
+        Request::InitProducerId(r) => answer!(init_producer_id::handle, r),
+        Request::CreatePartitions(r) => answer!(create_partitions::handle, r),
+        Request::DeleteRecords(r) => answer!(delete_records::handle, r),
+        Request::DescribeConfigs(r) => answer!(describe_configs::handle, r),
+        Request::AlterConfigs(r) => answer!(alter_configs::handle, r),
+        Request::IncrementalAlterConfigs(r) => answer!(incremental_alter_configs::handle, r),
+        Request::DescribeCluster(r) => answer!(describe_cluster::handle, r),
+        Request::FindCoordinator(r) => answer!(find_coordinator::handle, r),
     }
 }
-
-/// A response still being produced.
-pub(crate) type PendingResponse<'a> =
-    Pin<Box<dyn Future<Output = Result<Option<Bytes>, Closed>> + Send + 'a>>;
 
 /// Produce, split: accepts the batches (assigning offsets) before returning, and returns
 /// the future that waits for durability and encodes the response (`None` for acks=0).
@@ -123,22 +87,36 @@ pub(crate) async fn submit_produce(
     context: &ServerContext,
     frame: RequestFrame,
 ) -> Result<PendingResponse<'_>, Closed> {
-    let api = frame.api_key;
     let version = frame.header.request_api_version;
     let correlation_id = frame.header.correlation_id;
-    if !supported(api, version) {
-        return Err(Closed::UnsupportedVersion { api, version });
+    match decode_request(&frame)? {
+        Request::Produce(request) => {
+            Ok(produce_pending(context, version, correlation_id, request).await)
+        }
+        // Only Produce frames are routed here.
+        _ => Err(DecodeError::Unsupported {
+            api: frame.api_key,
+            version,
+        }
+        .into()),
     }
-    let request: ProduceRequest = decode_body(&frame)?;
+}
+
+async fn produce_pending(
+    context: &ServerContext,
+    version: i16,
+    correlation_id: i32,
+    request: streamhouse_kafka_proto::messages::ProduceRequest,
+) -> PendingResponse<'_> {
     let acks = request.acks;
     let durable = produce::submit(context, version, request).await;
-    Ok(Box::pin(async move {
+    Box::pin(async move {
         let response = durable.await;
         if acks == 0 {
             return Ok(None);
         }
-        encode(api, version, correlation_id, &response).map(Some)
-    }))
+        encode(ApiKey::Produce, version, correlation_id, &response).map(Some)
+    })
 }
 
 fn encode<T: streamhouse_kafka_proto::Encodable>(

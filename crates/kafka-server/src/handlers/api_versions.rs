@@ -1,10 +1,10 @@
-//! ApiVersions: exactly the versions [`super::SUPPORTED`] lists.
+//! ApiVersions: exactly the versions [`streamhouse_kafka_proto::SUPPORTED`] lists.
 
 use streamhouse_kafka_proto::ErrorCode;
 use streamhouse_kafka_proto::messages::ApiVersionsResponse;
 use streamhouse_kafka_proto::messages::api_versions_response::ApiVersion;
 
-use super::SUPPORTED;
+use streamhouse_kafka_proto::SUPPORTED;
 
 fn api_keys() -> Vec<ApiVersion> {
     SUPPORTED
