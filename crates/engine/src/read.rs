@@ -77,7 +77,7 @@ fn take_batches(
         *budget = budget.saturating_sub(batch.len());
         start.get_or_insert(batch_start);
         end = pos;
-        next = header.last_offset() + 1;
+        next = header.last_offset().saturating_add(1);
     }
     if let Some(s) = start {
         out.push(chunk.slice(s..end));

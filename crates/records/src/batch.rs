@@ -152,9 +152,11 @@ impl BatchHeader {
         LOG_OVERHEAD + usize::try_from(self.batch_length).unwrap_or(0)
     }
 
-    /// Offset of the last record.
+    /// Offset of the last record. Saturates: a producer's batch can carry any base offset
+    /// until the broker patches it, and arithmetic on untrusted input must not overflow.
     pub fn last_offset(&self) -> Offset {
-        self.base_offset + Offset::from(self.last_offset_delta)
+        self.base_offset
+            .saturating_add(Offset::from(self.last_offset_delta))
     }
 
     /// The compression codec.

@@ -166,3 +166,13 @@ fn batches_splits_concatenated_batches_zero_copy() {
     // Zero-copy: the slices point into the joined buffer.
     assert_eq!(split[0].1.as_ptr(), joined.as_ptr());
 }
+
+#[test]
+fn untrusted_offsets_never_overflow() {
+    // Found by the record_batches fuzz target: a client-chosen base offset near i64::MAX.
+    let bytes = encoded(3, KpCompression::None, -1, -1);
+    let mut patched = BytesMut::from(&bytes[..]);
+    patch_base_offset(&mut patched, i64::MAX - 1);
+    let header = BatchHeader::parse(&patched).expect("parse");
+    assert_eq!(header.last_offset(), i64::MAX);
+}
