@@ -200,6 +200,32 @@ mod tests {
     }
 
     #[test]
+    fn lying_array_and_string_lengths_are_errors_not_huge_allocations() {
+        // Found by the kafka_request fuzz target: a Metadata v1 request announcing 2^31 - 1
+        // topics in a few bytes made the decoder try to allocate ~137 GB and abort the
+        // process (fixed in vendor/kafka-protocol).
+        let mut frame = BytesMut::new();
+        frame.put_i16(ApiKey::Metadata as i16);
+        frame.put_i16(1);
+        frame.put_i32(7);
+        frame.put_i16(-1); // null client id
+        frame.put_i32(i32::MAX); // topics array length
+        frame.put_slice(&[0, 1, b'a']);
+        let request = decode_header(frame.freeze()).expect("header");
+        assert!(crate::decode_request(&request).is_err());
+
+        let mut frame = BytesMut::new();
+        frame.put_i16(ApiKey::Metadata as i16);
+        frame.put_i16(1);
+        frame.put_i32(8);
+        frame.put_i16(-1);
+        frame.put_i32(1); // one topic...
+        frame.put_i16(i16::MAX); // ...whose name claims 32 KiB
+        let request = decode_header(frame.freeze()).expect("header");
+        assert!(crate::decode_request(&request).is_err());
+    }
+
+    #[test]
     fn responses_carry_length_and_correlation_id() {
         let body = kafka_protocol::messages::ApiVersionsResponse::default();
         let bytes = encode_response(ApiKey::ApiVersions, 3, 7, &body).expect("encode");
