@@ -2,10 +2,11 @@
 //!
 //! The input is a byte stream. Like `kafka-server`'s connection loop it is cut into frames
 //! with `frame_len` (against a maximum), each frame's header is read with `decode_header`,
-//! and, if the API and version are in `SUPPORTED` (copied from
-//! `crates/kafka-server/src/handlers.rs`), the body is decoded with `decode_body` as the
-//! request type the server would use. A Produce request's record sets then go through
-//! `validate_batches`, as the engine does on submit. Errors are fine; panics are bugs.
+//! and the body is decoded with `decode_request`, which the server dispatches on. For an API
+//! and version in `SUPPORTED` the body is also decoded directly with `decode_body::<T>` as
+//! that API's request type, and the two must agree. A Produce request's record sets then go
+//! through `validate_batches`, as the engine does on submit. Errors are fine; panics (and
+//! failed invariants) are bugs.
 #![no_main]
 
 use bytes::Bytes;
@@ -17,39 +18,14 @@ use streamhouse_kafka_proto::messages::{
     ListOffsetsRequest, MetadataRequest, ProduceRequest,
 };
 use streamhouse_kafka_proto::{
-    ApiKey, DecodeError, FrameError, RequestFrame, decode_body, decode_header, frame_len,
+    ApiKey, Decodable, DecodeError, FrameError, Request, RequestFrame, SUPPORTED, decode_body,
+    decode_header, decode_request, frame_len, is_supported,
 };
 
 /// Request size limit used for framing. Smaller than the server's 100 MiB default so that
 /// the `TooLarge` path is reachable from small inputs, larger than any input libFuzzer
 /// generates by default so that whole frames are reachable too.
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
-
-/// Copy of `streamhouse_kafka_server::handlers::SUPPORTED` (not a dependency: it would pull
-/// the engine, tokio and object storage into the fuzz build). Keep in sync.
-const SUPPORTED: &[(ApiKey, i16, i16)] = &[
-    (ApiKey::Produce, 3, 9),
-    (ApiKey::Fetch, 4, 12),
-    (ApiKey::ListOffsets, 1, 6),
-    (ApiKey::Metadata, 0, 12),
-    (ApiKey::ApiVersions, 0, 3),
-    (ApiKey::CreateTopics, 2, 7),
-    (ApiKey::DeleteTopics, 1, 5),
-    (ApiKey::InitProducerId, 0, 4),
-    (ApiKey::CreatePartitions, 0, 3),
-    (ApiKey::DeleteRecords, 0, 2),
-    (ApiKey::DescribeConfigs, 0, 4),
-    (ApiKey::AlterConfigs, 0, 2),
-    (ApiKey::IncrementalAlterConfigs, 0, 1),
-    (ApiKey::DescribeCluster, 0, 1),
-    (ApiKey::FindCoordinator, 0, 4),
-];
-
-fn supported(api: ApiKey, version: i16) -> bool {
-    SUPPORTED
-        .iter()
-        .any(|(key, min, max)| *key == api && (*min..=*max).contains(&version))
-}
 
 fuzz_target!(|data: &[u8]| {
     let mut stream = Bytes::copy_from_slice(data);
@@ -99,6 +75,7 @@ fn handle_frame(frame: Bytes) -> bool {
             return false;
         }
         Err(DecodeError::Malformed { .. }) => return false,
+        Err(e @ DecodeError::Unsupported { .. }) => panic!("decode_header gave {e:?}"),
     };
     // The header agrees with the bytes it was read from.
     assert_eq!(request.header.request_api_key, request.api_key as i16);
@@ -108,48 +85,98 @@ fn handle_frame(frame: Bytes) -> bool {
 
     let api = request.api_key;
     let version = request.header.request_api_version;
-    if !supported(api, version) {
-        // ApiVersions is answered (at v0) without decoding the body; anything else closes.
+    let supported = is_supported(api, version);
+    assert_eq!(
+        supported,
+        SUPPORTED
+            .iter()
+            .any(|(key, min, max)| *key == api && *min <= version && version <= *max)
+    );
+    // What the server decodes and dispatches on.
+    let decoded = decode_request(&request);
+    if !supported {
+        assert!(
+            matches!(decoded, Err(DecodeError::Unsupported { api: a, version: v }) if a == api && v == version),
+            "{api:?} v{version} is not supported but decode_request gave {decoded:?}"
+        );
+        // ApiVersions is answered (at v0) without its body; anything else closes.
         return api == ApiKey::ApiVersions;
     }
-    decode_supported(&request)
+    // The same body decoded directly as the request type of that API.
+    let direct = decode_direct(&request);
+    match (&decoded, direct) {
+        (Ok(request_enum), Some(Ok(variant_api))) => {
+            assert_eq!(variant_api, api);
+            assert_eq!(request_api(request_enum), api);
+        }
+        (Err(DecodeError::Malformed { api: a, version: v, .. }), Some(Err(()))) => {
+            assert_eq!((*a, *v), (api, version));
+        }
+        (decoded, direct) => {
+            panic!("{api:?} v{version}: decode_request gave {decoded:?}, decode_body {direct:?}")
+        }
+    }
+    let Ok(request) = decoded else {
+        return false;
+    };
+    if let Request::Produce(produce) = &request {
+        for topic in &produce.topic_data {
+            for partition in &topic.partition_data {
+                if let Some(records) = &partition.records {
+                    check_batches(records);
+                }
+            }
+        }
+    }
+    true
 }
 
-fn decode_supported(request: &RequestFrame) -> bool {
-    fn body<T: streamhouse_kafka_proto::Decodable>(request: &RequestFrame) -> Option<T> {
-        decode_body::<T>(request).ok()
+/// Decodes the body with `decode_body::<T>` for the request type of the frame's API:
+/// `Some(Ok(api))` when it decodes, `Some(Err(()))` when it does not, `None` for an API
+/// the server does not implement.
+fn decode_direct(frame: &RequestFrame) -> Option<Result<ApiKey, ()>> {
+    fn body<T: Decodable>(frame: &RequestFrame) -> Result<ApiKey, ()> {
+        decode_body::<T>(frame).map(|_| frame.api_key).map_err(|e| {
+            assert!(matches!(e, DecodeError::Malformed { .. }), "{e:?}");
+        })
     }
-    match request.api_key {
-        ApiKey::Produce => match body::<ProduceRequest>(request) {
-            Some(produce) => {
-                for topic in &produce.topic_data {
-                    for partition in &topic.partition_data {
-                        if let Some(records) = &partition.records {
-                            check_batches(records);
-                        }
-                    }
-                }
-                true
-            }
-            None => false,
-        },
-        ApiKey::Fetch => body::<FetchRequest>(request).is_some(),
-        ApiKey::ListOffsets => body::<ListOffsetsRequest>(request).is_some(),
-        ApiKey::Metadata => body::<MetadataRequest>(request).is_some(),
-        ApiKey::ApiVersions => body::<ApiVersionsRequest>(request).is_some(),
-        ApiKey::CreateTopics => body::<CreateTopicsRequest>(request).is_some(),
-        ApiKey::DeleteTopics => body::<DeleteTopicsRequest>(request).is_some(),
-        ApiKey::InitProducerId => body::<InitProducerIdRequest>(request).is_some(),
-        ApiKey::CreatePartitions => body::<CreatePartitionsRequest>(request).is_some(),
-        ApiKey::DeleteRecords => body::<DeleteRecordsRequest>(request).is_some(),
-        ApiKey::DescribeConfigs => body::<DescribeConfigsRequest>(request).is_some(),
-        ApiKey::AlterConfigs => body::<AlterConfigsRequest>(request).is_some(),
-        ApiKey::IncrementalAlterConfigs => {
-            body::<IncrementalAlterConfigsRequest>(request).is_some()
-        }
-        ApiKey::DescribeCluster => body::<DescribeClusterRequest>(request).is_some(),
-        ApiKey::FindCoordinator => body::<FindCoordinatorRequest>(request).is_some(),
-        other => unreachable!("{other:?} is in SUPPORTED but not decoded here"),
+    Some(match frame.api_key {
+        ApiKey::Produce => body::<ProduceRequest>(frame),
+        ApiKey::Fetch => body::<FetchRequest>(frame),
+        ApiKey::ListOffsets => body::<ListOffsetsRequest>(frame),
+        ApiKey::Metadata => body::<MetadataRequest>(frame),
+        ApiKey::ApiVersions => body::<ApiVersionsRequest>(frame),
+        ApiKey::CreateTopics => body::<CreateTopicsRequest>(frame),
+        ApiKey::DeleteTopics => body::<DeleteTopicsRequest>(frame),
+        ApiKey::InitProducerId => body::<InitProducerIdRequest>(frame),
+        ApiKey::CreatePartitions => body::<CreatePartitionsRequest>(frame),
+        ApiKey::DeleteRecords => body::<DeleteRecordsRequest>(frame),
+        ApiKey::DescribeConfigs => body::<DescribeConfigsRequest>(frame),
+        ApiKey::AlterConfigs => body::<AlterConfigsRequest>(frame),
+        ApiKey::IncrementalAlterConfigs => body::<IncrementalAlterConfigsRequest>(frame),
+        ApiKey::DescribeCluster => body::<DescribeClusterRequest>(frame),
+        ApiKey::FindCoordinator => body::<FindCoordinatorRequest>(frame),
+        _ => return None,
+    })
+}
+
+fn request_api(request: &Request) -> ApiKey {
+    match request {
+        Request::Produce(_) => ApiKey::Produce,
+        Request::Fetch(_) => ApiKey::Fetch,
+        Request::ListOffsets(_) => ApiKey::ListOffsets,
+        Request::Metadata(_) => ApiKey::Metadata,
+        Request::ApiVersions(_) => ApiKey::ApiVersions,
+        Request::CreateTopics(_) => ApiKey::CreateTopics,
+        Request::DeleteTopics(_) => ApiKey::DeleteTopics,
+        Request::InitProducerId(_) => ApiKey::InitProducerId,
+        Request::CreatePartitions(_) => ApiKey::CreatePartitions,
+        Request::DeleteRecords(_) => ApiKey::DeleteRecords,
+        Request::DescribeConfigs(_) => ApiKey::DescribeConfigs,
+        Request::AlterConfigs(_) => ApiKey::AlterConfigs,
+        Request::IncrementalAlterConfigs(_) => ApiKey::IncrementalAlterConfigs,
+        Request::DescribeCluster(_) => ApiKey::DescribeCluster,
+        Request::FindCoordinator(_) => ApiKey::FindCoordinator,
     }
 }
 

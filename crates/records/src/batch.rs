@@ -215,7 +215,11 @@ impl BatchHeader {
         if self.record_count <= 0 && !self.is_control() {
             return Err(BatchError::Empty);
         }
-        if self.last_offset_delta < 0 || self.record_count - 1 > self.last_offset_delta {
+        // Widened: the count is untrusted and `i32::MIN - 1` would overflow (found by fuzzing).
+        if self.record_count < 0
+            || self.last_offset_delta < 0
+            || i64::from(self.record_count) - 1 > i64::from(self.last_offset_delta)
+        {
             return Err(BatchError::InconsistentCount {
                 record_count: self.record_count,
                 last_offset_delta: self.last_offset_delta,

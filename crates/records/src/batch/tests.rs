@@ -176,3 +176,17 @@ fn untrusted_offsets_never_overflow() {
     let header = BatchHeader::parse(&patched).expect("parse");
     assert_eq!(header.last_offset(), i64::MAX);
 }
+
+#[test]
+fn a_negative_record_count_is_refused_without_overflow() {
+    // Found by the record_batches fuzz target: a control batch with recordCount i32::MIN.
+    let bytes = encoded(1, KpCompression::None, -1, -1);
+    let mut bad = BytesMut::from(&bytes[..]);
+    bad[21..23].copy_from_slice(&0x20i16.to_be_bytes()); // control batch
+    bad[57..61].copy_from_slice(&i32::MIN.to_be_bytes());
+    let header = BatchHeader::parse(&bad).expect("parse");
+    assert!(matches!(
+        header.validate(&bad),
+        Err(BatchError::InconsistentCount { .. })
+    ));
+}
