@@ -67,6 +67,19 @@ impl Stores {
         self.engine_as("agent-1", config).await
     }
 
+    /// An engine with one single-partition topic `t`.
+    pub(crate) async fn single_partition(
+        &self,
+        config: EngineConfig,
+    ) -> (Engine, streamhouse_types::TopicPartition) {
+        let engine = self.engine(config).await;
+        engine
+            .create_topic("t", 1, streamhouse_metadata::TopicConfig::default())
+            .await
+            .expect("create");
+        (engine, streamhouse_types::TopicPartition::new("t", 0))
+    }
+
     pub(crate) async fn engine_as(&self, agent: &str, config: EngineConfig) -> Engine {
         Engine::start(EngineParts {
             metadata: Arc::clone(&self.metadata),
@@ -133,4 +146,9 @@ pub(crate) async fn wait_until(mut condition: impl FnMut() -> bool) {
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// A partition's high watermark, as a reader sees it.
+pub(crate) async fn high_watermark(engine: &Engine, tp: &streamhouse_types::TopicPartition) -> i64 {
+    engine.read(tp, 0, 0).await.expect("read").high_watermark
 }

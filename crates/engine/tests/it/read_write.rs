@@ -75,12 +75,7 @@ async fn appended_batches_read_back_byte_for_byte_with_assigned_offsets() {
 #[tokio::test]
 async fn reads_honour_byte_limits_the_first_batch_rule_and_mid_batch_offsets() {
     let stores = Stores::embedded().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
     for i in 0..5 {
         engine
             .append(&tp, batch(i, 10, 1_000))
@@ -204,26 +199,14 @@ async fn bad_input_gets_typed_errors() {
         Err(Error::UnknownTopic(_))
     ));
     // Nothing bad was stored.
-    assert_eq!(
-        engine
-            .read(&tp, 0, 1 << 20)
-            .await
-            .expect("read")
-            .high_watermark,
-        0
-    );
+    assert_eq!(high_watermark(&engine, &tp).await, 0);
     engine.shutdown(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
 async fn long_poll_wakes_when_data_becomes_durable() {
     let stores = Stores::embedded().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
     let waiter = {
         let engine = engine.clone();
         let tp = tp.clone();
@@ -251,12 +234,7 @@ async fn long_poll_wakes_when_data_becomes_durable() {
 #[tokio::test]
 async fn a_restarted_engine_reads_everything_from_object_storage_and_continues_offsets() {
     let stores = Stores::embedded().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
     let sent: Vec<_> = (0..10).map(|i| batch(i, 5, 200)).collect();
     for b in &sent {
         engine.append(&tp, b.clone()).await.expect("append");
@@ -359,12 +337,7 @@ async fn log_append_time_topics_stamp_batches_with_the_broker_time() {
 #[tokio::test]
 async fn idempotent_producers_get_duplicates_detected_and_sequences_enforced() {
     let stores = Stores::embedded().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
     let pid = stores.metadata.allocate_producer_id().await.expect("pid");
     let idem = |epoch: i16, seq: i32, n: usize| {
         let records: Vec<TestRecord> = (0..n)

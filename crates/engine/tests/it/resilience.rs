@@ -34,12 +34,7 @@ async fn faulty_stores() -> (Stores, Arc<FaultyStore>) {
 #[tokio::test]
 async fn failed_uploads_are_retried_and_appends_resolve_only_when_durable() {
     let (stores, faulty) = faulty_stores().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
 
     faulty.faults.fail_puts.store(u64::MAX, Ordering::SeqCst);
     let append = {
@@ -53,14 +48,7 @@ async fn failed_uploads_are_retried_and_appends_resolve_only_when_durable() {
         !append.is_finished(),
         "append must not resolve before its data is durable"
     );
-    assert_eq!(
-        engine
-            .read(&tp, 0, 1 << 20)
-            .await
-            .expect("read")
-            .high_watermark,
-        0
-    );
+    assert_eq!(high_watermark(&engine, &tp).await, 0);
 
     faulty.faults.fail_puts.store(0, Ordering::SeqCst);
     let outcome = append
@@ -68,26 +56,14 @@ async fn failed_uploads_are_retried_and_appends_resolve_only_when_durable() {
         .expect("join")
         .expect("append succeeds after retries");
     assert_eq!(outcome.base_offset, 0);
-    assert_eq!(
-        engine
-            .read(&tp, 0, 1 << 20)
-            .await
-            .expect("read")
-            .high_watermark,
-        4
-    );
+    assert_eq!(high_watermark(&engine, &tp).await, 4);
     engine.shutdown(Duration::from_secs(5)).await;
 }
 
 #[tokio::test]
 async fn a_lost_put_response_neither_loses_nor_duplicates_data() {
     let (stores, faulty) = faulty_stores().await;
-    let engine = stores.engine(fast_config()).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(fast_config()).await;
     faulty.faults.lose_put_responses.store(1, Ordering::SeqCst);
     engine.append(&tp, batch(7, 3, 100)).await.expect("append");
     engine.append(&tp, batch(8, 3, 100)).await.expect("append");
@@ -153,12 +129,7 @@ async fn a_full_buffer_applies_backpressure_instead_of_growing() {
         flush_bytes: Some(bytesize::ByteSize::kib(16)),
         ..fast_config()
     };
-    let engine = stores.engine(config).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(config).await;
     faulty.faults.fail_puts.store(u64::MAX, Ordering::SeqCst);
 
     // 40 × ~10 KB = 400 KB offered against a 64 KiB buffer while storage is down.
