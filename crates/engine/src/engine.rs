@@ -448,14 +448,23 @@ impl Engine {
         Ok(log.bounds().1)
     }
 
-    /// The offset of the first batch whose timestamp is at or after `timestamp` (Kafka
-    /// ListOffsets by time), with that batch's max timestamp; `None` if all data is older.
+    /// The offset and timestamp of the first record at or after `timestamp` (Kafka
+    /// ListOffsets by time); `None` if all data is older.
     pub async fn offset_for_timestamp(
         &self,
         tp: &TopicPartition,
         timestamp: streamhouse_types::TimestampMs,
     ) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
         read::offset_for_timestamp(self, tp, timestamp).await
+    }
+
+    /// The offset and timestamp of the record with the largest timestamp (Kafka ListOffsets
+    /// MAX_TIMESTAMP); `None` for an empty log.
+    pub async fn max_timestamp(
+        &self,
+        tp: &TopicPartition,
+    ) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
+        read::max_timestamp(self, tp).await
     }
 
     /// A fresh idempotent producer id (Kafka InitProducerId).

@@ -1,7 +1,7 @@
 //! The read path: the in-memory tail, then the segment index and cached ranged GETs.
 
 use bytes::Bytes;
-use streamhouse_records::batches;
+use streamhouse_records::{batches, record_timestamps};
 use streamhouse_types::{Offset, TopicPartition};
 
 use crate::engine::Engine;
@@ -200,15 +200,15 @@ pub(crate) async fn read(
     Ok(result)
 }
 
-/// The first batch at or after `timestamp`: its base offset and max timestamp. `None` if
-/// every record is older. Works at batch granularity (a batch's records are not decoded).
+/// The first record at or after `timestamp`: its offset and timestamp. `None` if every
+/// record is older.
 pub(crate) async fn offset_for_timestamp(
     engine: &Engine,
     tp: &TopicPartition,
     timestamp: streamhouse_types::TimestampMs,
 ) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
     let state = engine.partition_state(tp).await?;
-    let Some(row) = engine
+    let Some(first) = engine
         .inner
         .metadata
         .segment_for_timestamp(state.topic_id, tp.partition, timestamp)
@@ -216,7 +216,91 @@ pub(crate) async fn offset_for_timestamp(
     else {
         return Ok(None);
     };
-    let chunk = engine
+    // The index narrows the search to the first segment whose max timestamp is late enough;
+    // timestamps need not grow with offsets, so later segments are searched in turn.
+    let mut from = first.base_offset;
+    loop {
+        let rows = engine
+            .inner
+            .metadata
+            .segments(state.topic_id, tp.partition, from, SEGMENT_LOOKAHEAD)
+            .await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        for row in rows {
+            from = row.last_offset.saturating_add(1);
+            if row.max_timestamp < timestamp {
+                continue;
+            }
+            let chunk = read_segment(engine, &row).await?;
+            for item in batches(&chunk) {
+                let (header, batch) = item.map_err(|e| corrupt(tp, e))?;
+                if header.max_timestamp < timestamp || header.last_offset() < state.log_start_offset
+                {
+                    continue;
+                }
+                let records = record_timestamps(&batch).map_err(|e| corrupt(tp, e))?;
+                if let Some(found) = records
+                    .into_iter()
+                    .find(|(offset, ts)| *offset >= state.log_start_offset && *ts >= timestamp)
+                {
+                    return Ok(Some(found));
+                }
+            }
+        }
+    }
+}
+
+/// The record with the largest timestamp (the first one, if several share it): its offset
+/// and timestamp, for ListOffsets' MAX_TIMESTAMP. `None` for an empty log.
+pub(crate) async fn max_timestamp(
+    engine: &Engine,
+    tp: &TopicPartition,
+) -> Result<Option<(Offset, streamhouse_types::TimestampMs)>> {
+    let state = engine.partition_state(tp).await?;
+    let rows = engine
+        .inner
+        .metadata
+        .segments(
+            state.topic_id,
+            tp.partition,
+            state.log_start_offset,
+            usize::MAX >> 1,
+        )
+        .await?;
+    let Some(best) =
+        rows.iter().fold(
+            None::<&streamhouse_metadata::SegmentRef>,
+            |best, row| match best {
+                Some(b) if b.max_timestamp >= row.max_timestamp => Some(b),
+                _ => Some(row),
+            },
+        )
+    else {
+        return Ok(None);
+    };
+    let chunk = read_segment(engine, best).await?;
+    for item in batches(&chunk) {
+        let (header, batch) = item.map_err(|e| corrupt(tp, e))?;
+        if header.max_timestamp != best.max_timestamp
+            || header.last_offset() < state.log_start_offset
+        {
+            continue;
+        }
+        let records = record_timestamps(&batch).map_err(|e| corrupt(tp, e))?;
+        if let Some(found) = records
+            .into_iter()
+            .find(|(offset, ts)| *offset >= state.log_start_offset && *ts == best.max_timestamp)
+        {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
+}
+
+async fn read_segment(engine: &Engine, row: &streamhouse_metadata::SegmentRef) -> Result<Bytes> {
+    Ok(engine
         .inner
         .segments
         .read_range(
@@ -224,18 +308,12 @@ pub(crate) async fn offset_for_timestamp(
             row.byte_offset as u64,
             row.byte_length as u64,
         )
-        .await?;
-    for item in batches(&chunk) {
-        let (header, _) = item.map_err(|e| Error::CorruptStorage {
-            tp: tp.clone(),
-            reason: e.to_string(),
-        })?;
-        if header.max_timestamp >= timestamp && header.last_offset() >= state.log_start_offset {
-            return Ok(Some((
-                header.base_offset.max(state.log_start_offset),
-                header.max_timestamp,
-            )));
-        }
+        .await?)
+}
+
+fn corrupt(tp: &TopicPartition, error: streamhouse_records::BatchError) -> Error {
+    Error::CorruptStorage {
+        tp: tp.clone(),
+        reason: error.to_string(),
     }
-    Ok(None)
 }

@@ -64,6 +64,9 @@ pub enum BatchError {
     /// A batch with no records.
     #[error("record batch holds no records")]
     Empty,
+    /// The records inside could not be decoded (or decompressed).
+    #[error("record batch contents could not be decoded")]
+    Undecodable,
     /// Compression codec bits name no known codec.
     #[error("unknown compression codec {0}")]
     UnknownCompression(u8),

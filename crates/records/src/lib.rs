@@ -3,7 +3,8 @@
 //! Layer: just above `types`. StreamHouse never decodes individual records on the hot path:
 //! a producer's batch is validated through a zero-copy [`BatchHeader`] view, its
 //! `baseOffset` is patched in place (the field sits outside the CRC), and the same bytes
-//! are stored and later served to consumers.
+//! are stored and later served to consumers. Only the cold ListOffsets-by-time path
+//! decodes records ([`record_timestamps`]), through the `kafka-protocol` crate.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -16,8 +17,10 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod timestamps;
 
 pub use batch::{
     BATCH_HEADER_LEN, BatchError, BatchHeader, Compression, batches, patch_base_offset,
     patch_max_timestamp, validate_batches,
 };
+pub use timestamps::record_timestamps;

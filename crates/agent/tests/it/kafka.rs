@@ -386,6 +386,16 @@ fn produce_semantics_offsets_by_time_and_admin_through_librdkafka() {
         (times["earliest"].as_i64(), times["latest"].as_i64()),
         (Some(0), Some(20))
     );
+    assert_eq!(
+        out["times_batched"],
+        serde_json::json!([2, 9_000]),
+        "the first record at or after the time, inside a 10-record batch"
+    );
+    assert_eq!(
+        out["max_timestamp"],
+        serde_json::json!([9, 10_000]),
+        "ListOffsets MAX_TIMESTAMP"
+    );
     assert_eq!(out["described"]["retention.ms"], "604800000");
     assert_eq!(out["described"]["cleanup.policy"], "delete");
     assert_eq!(out["altered_retention"], "60000");

@@ -397,3 +397,48 @@ async fn idempotent_producers_get_duplicates_detected_and_sequences_enforced() {
     restarted.shutdown(Duration::from_secs(5)).await;
     assert_eq!(stores.counters.snapshot().put.errors, 0);
 }
+
+#[tokio::test]
+async fn timestamps_are_looked_up_per_record_inside_batches() {
+    let stores = Stores::embedded().await;
+    let (engine, tp) = stores.single_partition(fast_config()).await;
+    let batch_of = |timestamps: &[i64]| {
+        let records: Vec<TestRecord> = timestamps
+            .iter()
+            .map(|&timestamp| TestRecord {
+                value: Some("v".into()),
+                timestamp,
+                ..Default::default()
+            })
+            .collect();
+        encode_batch(&records, BatchOptions::default())
+    };
+    // Offsets 0..=3 and 4..=6; timestamps do not grow with offsets.
+    engine
+        .append(&tp, batch_of(&[100, 300, 200, 400]))
+        .await
+        .expect("append");
+    engine
+        .append(&tp, batch_of(&[150, 900, 250]))
+        .await
+        .expect("append");
+    let lookup = |ts| {
+        let engine = engine.clone();
+        let tp = tp.clone();
+        async move { engine.offset_for_timestamp(&tp, ts).await.expect("lookup") }
+    };
+    assert_eq!(lookup(0).await, Some((0, 100)));
+    assert_eq!(
+        lookup(101).await,
+        Some((1, 300)),
+        "inside the first batch, not its start"
+    );
+    assert_eq!(lookup(301).await, Some((3, 400)));
+    assert_eq!(lookup(401).await, Some((5, 900)), "in the second batch");
+    assert_eq!(lookup(901).await, None);
+    assert_eq!(
+        engine.max_timestamp(&tp).await.expect("max"),
+        Some((5, 900))
+    );
+    engine.shutdown(Duration::from_secs(5)).await;
+}

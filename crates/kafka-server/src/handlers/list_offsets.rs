@@ -1,4 +1,5 @@
-//! ListOffsets: earliest (-2), latest (-1), or the first batch at or after a timestamp.
+//! ListOffsets: earliest (-2), latest (-1), the record with the largest timestamp (-3),
+//! or the first record at or after a timestamp.
 
 use streamhouse_kafka_proto::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
@@ -11,6 +12,7 @@ use crate::listener::ServerContext;
 
 const LATEST: i64 = -1;
 const EARLIEST: i64 = -2;
+const MAX_TIMESTAMP: i64 = -3;
 
 pub(crate) async fn handle(
     context: &ServerContext,
@@ -34,6 +36,11 @@ pub(crate) async fn handle(
                     .offsets(&tp)
                     .await
                     .map(|(start, _)| (start, -1)),
+                MAX_TIMESTAMP => context
+                    .engine
+                    .max_timestamp(&tp)
+                    .await
+                    .map(|found| found.unwrap_or((-1, -1))),
                 ts => context
                     .engine
                     .offset_for_timestamp(&tp, ts)

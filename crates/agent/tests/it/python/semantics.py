@@ -108,6 +108,23 @@ out["times"] = {"exact": [found.offset, found.timestamp],
                 "latest": consumer.end_offsets([tp])[tp]}
 consumer.close()
 
+# Record-level lookup inside one batch (linger holds all 10 records in one request), and
+# the record with the largest timestamp through AdminClient.list_offsets.
+create("times-batched", 1)
+stamps = [5_000, 1_000, 9_000, 3_000, 7_000, 2_000, 8_000, 4_000, 6_000, 10_000]
+produce({"linger.ms": 500, "acks": "all"}, "times-batched", [f"b{i}".encode() for i in range(10)],
+        partition=0, timestamps=stamps)
+consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+tpb = TopicPartition("times-batched", 0)
+hit = consumer.offsets_for_times({tpb: 8_500})[tpb]
+out["times_batched"] = [hit.offset, hit.timestamp]
+consumer.close()
+from confluent_kafka import TopicPartition as CTopicPartition
+from confluent_kafka.admin import OffsetSpec
+listed = admin.list_offsets({CTopicPartition("times-batched", 0): OffsetSpec.max_timestamp()})
+info = list(listed.values())[0].result()
+out["max_timestamp"] = [info.offset, info.timestamp]
+
 # Describe and alter configs, grow partitions, delete records, describe the cluster.
 resource = ConfigResource("TOPIC", "times")
 described = admin.describe_configs([resource])[resource].result()
@@ -121,7 +138,6 @@ described = admin.describe_configs([resource])[resource].result()
 out["altered_retention"] = described["retention.ms"].value
 admin.create_partitions([NewPartitions("times", 4)])["times"].result()
 out["partitions_after_grow"] = len(admin.list_topics(topic="times", timeout=10).topics["times"].partitions)
-from confluent_kafka import TopicPartition as CTopicPartition
 deleted = admin.delete_records([CTopicPartition("times", 0, 5)])
 out["low_watermark"] = list(deleted.values())[0].result().low_watermark
 consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
