@@ -534,10 +534,25 @@ fn kafka_python_admin_client_creates_describes_alters_grows_and_deletes() {
 #[test]
 fn connections_are_limited_and_idle_ones_closed() {
     let agent = Agent::start_with(&["--kafka-max-connections", "2", "--kafka-idle-timeout", "1s"]);
-    let first = TcpStream::connect(&agent.addr).expect("connect");
-    let second = TcpStream::connect(&agent.addr).expect("connect");
-    // Let the listener take both before the third arrives.
-    std::thread::sleep(Duration::from_millis(200));
+    // Both are being served (answered), so they hold the two connection slots.
+    let serve = |id: i32| {
+        let mut socket = TcpStream::connect(&agent.addr).expect("connect");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        socket.write_all(&api_versions_request(id)).expect("write");
+        let mut header = [0u8; 8];
+        socket.read_exact(&mut header).expect("answered");
+        let mut rest =
+            vec![
+                0u8;
+                i32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize - 4
+            ];
+        socket.read_exact(&mut rest).expect("whole answer");
+        socket
+    };
+    let first = serve(1);
+    let second = serve(2);
     let mut third = TcpStream::connect(&agent.addr).expect("the kernel still accepts");
     third
         .set_read_timeout(Some(Duration::from_millis(300)))
@@ -560,7 +575,7 @@ fn connections_are_limited_and_idle_ones_closed() {
         3
     );
 
-    // `second` has been idle for over a second by now: the agent closed it.
+    // `second` has had nothing to do since its request: the agent closes it after 1 s idle.
     let mut second = second;
     second
         .set_read_timeout(Some(Duration::from_secs(5)))
