@@ -84,8 +84,6 @@ pub(crate) struct Inner {
     pub(crate) config: EngineConfig,
     pub(crate) flush_interval: Duration,
     pub(crate) flush_bytes: usize,
-    pub(crate) gc_grace: Duration,
-    pub(crate) upload_max_backoff: Duration,
     pub(crate) tail_bytes: usize,
     /// Accepted-but-not-durable bytes, bounded by `buffer`.
     pub(crate) pending_bytes: AtomicUsize,
@@ -132,8 +130,6 @@ impl Engine {
             agent: parts.agent,
             flush_interval: config.flush_interval_for(parts.remote_store),
             flush_bytes,
-            gc_grace: config.gc_grace,
-            upload_max_backoff: config.upload_max_backoff,
             tail_bytes: config.tail_bytes.as_u64() as usize,
             pending_bytes: AtomicUsize::new(0),
             buffer: Arc::new(Semaphore::new(buffer_bytes)),

@@ -123,7 +123,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
         attempt += 1;
         // After failed commits, an object older than half the GC grace period might be
         // collected before the commit makes it referenced: write it again under a new key.
-        if attempt > 1 && uploaded_at.elapsed() > inner.gc_grace / 2 {
+        if attempt > 1 && uploaded_at.elapsed() > inner.config.gc_grace / 2 {
             key = inner.segments.new_flush_key();
             if let Err(error) = inner
                 .segments
@@ -183,7 +183,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
             Err(error) => {
                 tracing::warn!(%error, ?backoff, "flush commit failed; retrying");
                 tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(inner.upload_max_backoff);
+                backoff = (backoff * 2).min(inner.config.upload_max_backoff);
             }
         }
     }

@@ -58,10 +58,7 @@ fn take_batches(
     let mut end = 0usize;
     let mut pos = 0usize;
     for item in batches(chunk) {
-        let (header, batch) = item.map_err(|e| Error::CorruptStorage {
-            tp: tp.clone(),
-            reason: e.to_string(),
-        })?;
+        let (header, batch) = item.map_err(|e| corrupt(tp, e))?;
         let batch_start = pos;
         pos += batch.len();
         if header.last_offset() < offset {

@@ -57,6 +57,11 @@ pub(crate) fn node_id(agent_id: &str) -> i32 {
 
 /// `(host, port)` an agent advertises.
 pub(crate) fn endpoint(agent: &AgentInfo) -> Option<(String, i32)> {
-    let (host, port) = agent.advertised_addr.rsplit_once(':')?;
+    split_host_port(&agent.advertised_addr)
+}
+
+/// Splits `host:port` (the port after the last colon).
+pub(crate) fn split_host_port(addr: &str) -> Option<(String, i32)> {
+    let (host, port) = addr.rsplit_once(':')?;
     Some((host.to_owned(), port.parse().ok()?))
 }

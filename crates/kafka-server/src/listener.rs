@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::split_host_port;
 use crate::connection;
 
 /// What every handler can reach.
@@ -113,10 +114,7 @@ impl KafkaServer {
 }
 
 fn advertised(configured: Option<&str>, local: SocketAddr) -> (String, i32) {
-    if let Some((host, port)) = configured.and_then(|a| a.rsplit_once(':'))
-        && let Ok(port) = port.parse::<i32>()
-    {
-        return (host.to_owned(), port);
-    }
-    (local.ip().to_string(), i32::from(local.port()))
+    configured
+        .and_then(split_host_port)
+        .unwrap_or_else(|| (local.ip().to_string(), i32::from(local.port())))
 }

@@ -3,22 +3,16 @@
 //! one grace period earlier, so neither an upload awaiting its commit nor a reader that
 //! looked up a row just before a merge or retention replaced it loses its object.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::Result;
 use crate::engine::Inner;
 
 const LOOKUP_BATCH: usize = 500;
 
-/// Objects seen unreferenced, with when they were first seen so.
-fn suspects(inner: &Inner) -> &Mutex<HashMap<String, i64>> {
-    &inner.gc_suspects
-}
-
 pub(crate) async fn run_once(inner: &Arc<Inner>) -> Result<usize> {
     let now = inner.clock.now_ms();
-    let grace = inner.gc_grace.as_millis() as i64;
+    let grace = inner.config.gc_grace.as_millis() as i64;
     let old_enough: Vec<String> = inner
         .segments
         .list_objects()
@@ -33,7 +27,8 @@ pub(crate) async fn run_once(inner: &Arc<Inner>) -> Result<usize> {
         unreferenced.extend(batch.iter().filter(|k| !referenced.contains(*k)).cloned());
     }
     let due: Vec<String> = {
-        let mut seen = suspects(inner)
+        let mut seen = inner
+            .gc_suspects
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         seen.retain(|key, _| unreferenced.contains(key));
@@ -54,7 +49,8 @@ pub(crate) async fn run_once(inner: &Arc<Inner>) -> Result<usize> {
             continue;
         }
         inner.segments.delete(&key).await?;
-        suspects(inner)
+        inner
+            .gc_suspects
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&key);
