@@ -19,9 +19,13 @@ ALLOWED = {
         "streamhouse-storage", "streamhouse-config",
     },
     "streamhouse-kafka-proto": set(),
-    "streamhouse-kafka-server": {
+    "streamhouse-groups": {
         "streamhouse-kafka-proto", "streamhouse-engine", "streamhouse-metadata",
         "streamhouse-types", "streamhouse-config",
+    },
+    "streamhouse-kafka-server": {
+        "streamhouse-kafka-proto", "streamhouse-groups", "streamhouse-engine",
+        "streamhouse-metadata", "streamhouse-types", "streamhouse-config",
     },
     "streamhouse-test-support": {"streamhouse-records"},
     "streamhouse-kafka-bench": set(),  # talks to an agent over the wire only

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use streamhouse_config::{Config, ConfigFlags};
+use streamhouse_groups::GroupCoordinator;
 use streamhouse_kafka_server::KafkaServer;
+use streamhouse_types::SystemClock;
 use tokio_util::sync::CancellationToken;
 
 use crate::{logging, node};
@@ -37,11 +39,22 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .local_addr()
         .context("reading the Kafka listener address")?;
     let engine = node::start_engine(&config, &kafka.advertised_addr()).await?;
+    let groups = GroupCoordinator::new(
+        engine.clone(),
+        config.groups.clone(),
+        config.engine.lease_ttl,
+        std::sync::Arc::new(SystemClock),
+    );
+    let group_timers = groups.start();
     let stop_listener = CancellationToken::new();
     let listener = {
-        let (engine, engine_config, token) =
-            (engine.clone(), config.engine.clone(), stop_listener.clone());
-        tokio::spawn(async move { kafka.run(engine, &engine_config, token).await })
+        let (engine, groups, engine_config, token) = (
+            engine.clone(),
+            groups.clone(),
+            config.engine.clone(),
+            stop_listener.clone(),
+        );
+        tokio::spawn(async move { kafka.run(engine, groups, &engine_config, token).await })
     };
     tracing::info!(
         agent = engine.agent_id(),
@@ -60,6 +73,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     shutdown.await;
     // Stop taking requests, let in-flight ones finish, then flush and release leases.
     stop_listener.cancel();
+    // Parked JoinGroup/SyncGroup requests are answered NOT_COORDINATOR, so their
+    // connections can close and the members move to the agent that takes over.
+    groups.shutdown().await;
+    let _ = group_timers.await;
     if tokio::time::timeout(SHUTDOWN_DEADLINE, listener)
         .await
         .is_err()

@@ -136,6 +136,26 @@ pub struct ConfigFlags {
     #[arg(long = "kafka-auto-create-topics", value_name = "BOOL")]
     pub kafka_auto_create_topics: Option<String>,
 
+    /// [groups.min_session_timeout] Shortest member session timeout allowed [default: 6s]
+    #[arg(long = "groups-min-session-timeout", value_name = "DURATION")]
+    pub groups_min_session_timeout: Option<String>,
+    /// [groups.max_session_timeout] Longest member session timeout allowed [default: 30m]
+    #[arg(long = "groups-max-session-timeout", value_name = "DURATION")]
+    pub groups_max_session_timeout: Option<String>,
+    /// [groups.initial_rebalance_delay] How long an empty group's first rebalance waits for
+    /// more members [default: 3s]
+    #[arg(long = "groups-initial-rebalance-delay", value_name = "DURATION")]
+    pub groups_initial_rebalance_delay: Option<String>,
+    /// [groups.max_size] Most members per group [default: 1000]
+    #[arg(long = "groups-max-size", value_name = "N")]
+    pub groups_max_size: Option<String>,
+    /// [groups.offset_retention] How long offsets of an empty group are kept [default: 7d]
+    #[arg(long = "groups-offset-retention", value_name = "DURATION")]
+    pub groups_offset_retention: Option<String>,
+    /// [groups.offset_metadata_max_bytes] Longest offset commit metadata [default: 4KiB]
+    #[arg(long = "groups-offset-metadata-max-bytes", value_name = "SIZE")]
+    pub groups_offset_metadata_max_bytes: Option<String>,
+
     /// [log.format] Log format: text or json [default: text]
     #[arg(long = "log-format", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -217,6 +237,28 @@ impl ConfigFlags {
                 "kafka",
                 "auto_create_topics",
                 &self.kafka_auto_create_topics,
+            ),
+            (
+                "groups",
+                "min_session_timeout",
+                &self.groups_min_session_timeout,
+            ),
+            (
+                "groups",
+                "max_session_timeout",
+                &self.groups_max_session_timeout,
+            ),
+            (
+                "groups",
+                "initial_rebalance_delay",
+                &self.groups_initial_rebalance_delay,
+            ),
+            ("groups", "max_size", &self.groups_max_size),
+            ("groups", "offset_retention", &self.groups_offset_retention),
+            (
+                "groups",
+                "offset_metadata_max_bytes",
+                &self.groups_offset_metadata_max_bytes,
             ),
             ("log", "format", &self.log_format),
             ("log", "filter", &self.log_filter),

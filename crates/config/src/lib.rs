@@ -64,8 +64,9 @@ mod validate;
 pub use bytesize::ByteSize;
 pub use flags::ConfigFlags;
 pub use sections::{
-    EngineConfig, KafkaConfig, LOCAL_FLUSH_BYTES, LOCAL_FLUSH_INTERVAL, LogConfig, LogFormat,
-    MetadataConfig, NodeConfig, ObjectStoreConfig, REMOTE_FLUSH_BYTES, REMOTE_FLUSH_INTERVAL,
+    EngineConfig, GroupsConfig, KafkaConfig, LOCAL_FLUSH_BYTES, LOCAL_FLUSH_INTERVAL, LogConfig,
+    LogFormat, MetadataConfig, NodeConfig, ObjectStoreConfig, REMOTE_FLUSH_BYTES,
+    REMOTE_FLUSH_INTERVAL,
 };
 
 /// Object store URL schemes the agent can build a store for.
@@ -87,13 +88,23 @@ pub struct Config {
     pub engine: EngineConfig,
     /// `[kafka]`: the Kafka protocol listener.
     pub kafka: KafkaConfig,
+    /// `[groups]`: the consumer-group coordinator.
+    pub groups: GroupsConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
 
 /// The section names, i.e. the top-level keys of the TOML file and the `<SECTION>` of
 /// `STREAMHOUSE_<SECTION>__<KEY>`.
-pub const SECTIONS: &[&str] = &["node", "object_store", "metadata", "engine", "kafka", "log"];
+pub const SECTIONS: &[&str] = &[
+    "node",
+    "object_store",
+    "metadata",
+    "engine",
+    "kafka",
+    "groups",
+    "log",
+];
 
 impl Config {
     /// `node.data_dir` made absolute against the current directory. The directory need not

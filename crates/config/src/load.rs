@@ -111,6 +111,7 @@ impl Config {
             metadata: sections.extract("metadata"),
             engine: sections.extract("engine"),
             kafka: sections.extract("kafka"),
+            groups: sections.extract("groups"),
             log: sections.extract("log"),
         };
         errors.append(&mut sections.errors);

@@ -244,6 +244,49 @@ impl Default for KafkaConfig {
     }
 }
 
+/// `[groups]`: the consumer-group coordinator (Kafka's `group.*` and `offsets.*` broker
+/// settings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GroupsConfig {
+    /// Shortest session timeout a member may ask for (Kafka's
+    /// `group.min.session.timeout.ms`); shorter ones get INVALID_SESSION_TIMEOUT.
+    #[serde(with = "duration")]
+    pub min_session_timeout: Duration,
+    /// Longest session timeout a member may ask for (`group.max.session.timeout.ms`).
+    #[serde(with = "duration")]
+    pub max_session_timeout: Duration,
+    /// How long the first rebalance of an empty group waits for more members before it
+    /// completes, extended by each new member up to the rebalance timeout
+    /// (`group.initial.rebalance.delay.ms`). Zero completes as soon as all have joined.
+    #[serde(with = "duration")]
+    pub initial_rebalance_delay: Duration,
+    /// Most members one group may have (`group.max.size`); more get GROUP_MAX_SIZE_REACHED.
+    pub max_size: u32,
+    /// Committed offsets of a group without members are deleted this long after the group
+    /// became empty, or after the offset was committed if later
+    /// (`offsets.retention.minutes`).
+    #[serde(with = "duration")]
+    pub offset_retention: Duration,
+    /// Longest metadata string an offset commit may carry
+    /// (`offset.metadata.max.bytes`); longer ones get OFFSET_METADATA_TOO_LARGE.
+    #[serde(with = "size")]
+    pub offset_metadata_max_bytes: ByteSize,
+}
+
+impl Default for GroupsConfig {
+    fn default() -> Self {
+        Self {
+            min_session_timeout: Duration::from_secs(6),
+            max_session_timeout: Duration::from_secs(30 * 60),
+            initial_rebalance_delay: Duration::from_secs(3),
+            max_size: 1000,
+            offset_retention: Duration::from_secs(7 * 24 * 60 * 60),
+            offset_metadata_max_bytes: ByteSize::kib(4),
+        }
+    }
+}
+
 /// Output format of the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

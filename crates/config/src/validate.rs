@@ -107,6 +107,33 @@ impl Config {
             ));
         }
 
+        let g = &self.groups;
+        if g.min_session_timeout.is_zero() || g.min_session_timeout > g.max_session_timeout {
+            out.push(Problem::new(
+                &["groups.min_session_timeout", "groups.max_session_timeout"],
+                "min_session_timeout must be greater than 0 and at most max_session_timeout"
+                    .to_owned(),
+            ));
+        }
+        if g.max_session_timeout.as_millis() > i32::MAX as u128 {
+            out.push(Problem::new(
+                &["groups.max_session_timeout"],
+                "must be at most 24d (Kafka carries timeouts as 32-bit milliseconds)".to_owned(),
+            ));
+        }
+        if g.max_size == 0 {
+            out.push(Problem::new(
+                &["groups.max_size"],
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if g.offset_retention.is_zero() {
+            out.push(Problem::new(
+                &["groups.offset_retention"],
+                "must be greater than 0".to_owned(),
+            ));
+        }
+
         if let Some(url) = &self.object_store.url
             && let Err(msg) = check_url(url, OBJECT_STORE_SCHEMES)
         {

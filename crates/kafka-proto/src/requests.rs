@@ -5,9 +5,11 @@
 
 use kafka_protocol::messages::{
     AlterConfigsRequest, ApiKey, ApiVersionsRequest, CreatePartitionsRequest, CreateTopicsRequest,
-    DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
-    FetchRequest, FindCoordinatorRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest,
-    ListOffsetsRequest, MetadataRequest, ProduceRequest,
+    DeleteGroupsRequest, DeleteRecordsRequest, DeleteTopicsRequest, DescribeClusterRequest,
+    DescribeConfigsRequest, DescribeGroupsRequest, FetchRequest, FindCoordinatorRequest,
+    HeartbeatRequest, IncrementalAlterConfigsRequest, InitProducerIdRequest, JoinGroupRequest,
+    LeaveGroupRequest, ListGroupsRequest, ListOffsetsRequest, MetadataRequest, OffsetCommitRequest,
+    OffsetDeleteRequest, OffsetFetchRequest, ProduceRequest, SyncGroupRequest,
 };
 
 use crate::codec::{DecodeError, RequestFrame, decode_body};
@@ -29,6 +31,17 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::DescribeCluster, 0, 1),
     (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    // v9 of both carries KIP-848 member epochs, which the classic protocol has not.
+    (ApiKey::OffsetCommit, 0, 8),
+    (ApiKey::OffsetFetch, 0, 8),
+    (ApiKey::ListGroups, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::DeleteGroups, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// Whether `version` of `api` is served.
@@ -57,6 +70,16 @@ pub enum Request {
     IncrementalAlterConfigs(IncrementalAlterConfigsRequest),
     DescribeCluster(DescribeClusterRequest),
     FindCoordinator(FindCoordinatorRequest),
+    JoinGroup(JoinGroupRequest),
+    SyncGroup(SyncGroupRequest),
+    Heartbeat(HeartbeatRequest),
+    LeaveGroup(LeaveGroupRequest),
+    OffsetCommit(OffsetCommitRequest),
+    OffsetFetch(OffsetFetchRequest),
+    ListGroups(ListGroupsRequest),
+    DescribeGroups(DescribeGroupsRequest),
+    DeleteGroups(DeleteGroupsRequest),
+    OffsetDelete(OffsetDeleteRequest),
 }
 
 /// Decodes the body of a frame whose API and version are supported.
@@ -82,6 +105,16 @@ pub fn decode_request(frame: &RequestFrame) -> Result<Request, DecodeError> {
         ApiKey::IncrementalAlterConfigs => Request::IncrementalAlterConfigs(decode_body(frame)?),
         ApiKey::DescribeCluster => Request::DescribeCluster(decode_body(frame)?),
         ApiKey::FindCoordinator => Request::FindCoordinator(decode_body(frame)?),
+        ApiKey::JoinGroup => Request::JoinGroup(decode_body(frame)?),
+        ApiKey::SyncGroup => Request::SyncGroup(decode_body(frame)?),
+        ApiKey::Heartbeat => Request::Heartbeat(decode_body(frame)?),
+        ApiKey::LeaveGroup => Request::LeaveGroup(decode_body(frame)?),
+        ApiKey::OffsetCommit => Request::OffsetCommit(decode_body(frame)?),
+        ApiKey::OffsetFetch => Request::OffsetFetch(decode_body(frame)?),
+        ApiKey::ListGroups => Request::ListGroups(decode_body(frame)?),
+        ApiKey::DescribeGroups => Request::DescribeGroups(decode_body(frame)?),
+        ApiKey::DeleteGroups => Request::DeleteGroups(decode_body(frame)?),
+        ApiKey::OffsetDelete => Request::OffsetDelete(decode_body(frame)?),
         _ => return Err(DecodeError::Unsupported { api, version }),
     })
 }

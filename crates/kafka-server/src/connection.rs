@@ -107,7 +107,7 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                             socket.write_all(&response).await?;
                         }
                     }
-                    if let Some(response) = handlers::dispatch(context, request).await? {
+                    if let Some(response) = handlers::dispatch(context, peer, request).await? {
                         socket.write_all(&response).await?;
                     }
                 }

@@ -1,6 +1,7 @@
 //! The one map from engine errors to Kafka error codes.
 
 use streamhouse_engine::Error;
+use streamhouse_groups::GroupError;
 use streamhouse_kafka_proto::ErrorCode;
 
 /// The Kafka error code a client should see for an engine error.
@@ -36,4 +37,34 @@ pub fn code_of<T>(result: &Result<T, Error>) -> i16 {
 /// Whether a client may retry after this error.
 pub fn is_retriable(error: &Error) -> bool {
     to_error_code(error).is_retriable()
+}
+
+/// The Kafka error code for a group coordination error.
+pub fn group_error_code(error: &GroupError) -> ErrorCode {
+    match error {
+        GroupError::NotCoordinator => ErrorCode::NotCoordinator,
+        GroupError::CoordinatorNotAvailable(_) => ErrorCode::CoordinatorNotAvailable,
+        GroupError::InvalidGroupId(_) => ErrorCode::InvalidGroupId,
+        GroupError::InvalidSessionTimeout { .. } => ErrorCode::InvalidSessionTimeout,
+        GroupError::InconsistentGroupProtocol => ErrorCode::InconsistentGroupProtocol,
+        GroupError::UnknownMemberId => ErrorCode::UnknownMemberId,
+        GroupError::MemberIdRequired(_) => ErrorCode::MemberIdRequired,
+        GroupError::IllegalGeneration => ErrorCode::IllegalGeneration,
+        GroupError::RebalanceInProgress => ErrorCode::RebalanceInProgress,
+        GroupError::FencedInstanceId => ErrorCode::FencedInstanceId,
+        GroupError::GroupMaxSizeReached(_) => ErrorCode::GroupMaxSizeReached,
+        GroupError::GroupIdNotFound => ErrorCode::GroupIdNotFound,
+        GroupError::NonEmptyGroup => ErrorCode::NonEmptyGroup,
+        GroupError::GroupSubscribedToTopic => ErrorCode::GroupSubscribedToTopic,
+        GroupError::UnknownTopicOrPartition => ErrorCode::UnknownTopicOrPartition,
+        GroupError::OffsetMetadataTooLarge { .. } => ErrorCode::OffsetMetadataTooLarge,
+    }
+}
+
+/// The error code of a group result: 0 for success.
+pub fn group_code<T>(result: &Result<T, GroupError>) -> i16 {
+    match result {
+        Ok(_) => 0,
+        Err(error) => group_error_code(error).code(),
+    }
 }

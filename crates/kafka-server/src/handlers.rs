@@ -15,17 +15,36 @@ pub mod alter_configs;
 pub mod api_versions;
 pub mod create_partitions;
 pub mod create_topics;
+pub mod delete_groups;
 pub mod delete_records;
 pub mod delete_topics;
 pub mod describe_cluster;
 pub mod describe_configs;
+pub mod describe_groups;
 pub mod fetch;
 pub mod find_coordinator;
+pub mod heartbeat;
 pub mod incremental_alter_configs;
 pub mod init_producer_id;
+pub mod join_group;
+pub mod leave_group;
+pub mod list_groups;
 pub mod list_offsets;
 pub mod metadata;
+pub mod offset_commit;
+pub mod offset_delete;
+pub mod offset_fetch;
 pub mod produce;
+pub mod sync_group;
+
+/// Who sent a request, as group membership records it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The client's `client.id`.
+    pub(crate) client_id: String,
+    /// The client's address, written as Kafka does (`/127.0.0.1`).
+    pub(crate) host: String,
+}
 
 /// A response still being produced.
 pub(crate) type PendingResponse<'a> =
@@ -36,6 +55,7 @@ pub(crate) type PendingResponse<'a> =
 /// the connection, as Kafka does, except ApiVersions.
 pub(crate) async fn dispatch(
     context: &ServerContext,
+    peer: std::net::SocketAddr,
     frame: RequestFrame,
 ) -> Result<Option<Bytes>, Closed> {
     let api = frame.api_key;
@@ -78,6 +98,28 @@ pub(crate) async fn dispatch(
         Request::IncrementalAlterConfigs(r) => answer!(incremental_alter_configs::handle, r),
         Request::DescribeCluster(r) => answer!(describe_cluster::handle, r),
         Request::FindCoordinator(r) => answer!(find_coordinator::handle, r),
+        Request::JoinGroup(r) => {
+            let caller = Caller {
+                client_id: frame
+                    .header
+                    .client_id
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_owned(),
+                host: format!("/{}", peer.ip()),
+            };
+            let response = join_group::handle(context, version, &caller, r).await;
+            encode(api, version, correlation_id, &response).map(Some)
+        }
+        Request::SyncGroup(r) => answer!(sync_group::handle, r),
+        Request::Heartbeat(r) => answer!(heartbeat::handle, r),
+        Request::LeaveGroup(r) => answer!(leave_group::handle, r),
+        Request::OffsetCommit(r) => answer!(offset_commit::handle, r),
+        Request::OffsetFetch(r) => answer!(offset_fetch::handle, r),
+        Request::ListGroups(r) => answer!(list_groups::handle, r),
+        Request::DescribeGroups(r) => answer!(describe_groups::handle, r),
+        Request::DeleteGroups(r) => answer!(delete_groups::handle, r),
+        Request::OffsetDelete(r) => answer!(offset_delete::handle, r),
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use streamhouse_config::{EngineConfig, KafkaConfig};
 use streamhouse_engine::Engine;
+use streamhouse_groups::GroupCoordinator;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,8 @@ use crate::connection;
 pub struct ServerContext {
     /// The log engine.
     pub engine: Engine,
+    /// The consumer-group coordinator.
+    pub groups: GroupCoordinator,
     /// Listener settings.
     pub config: KafkaConfig,
     /// The address advertised to clients.
@@ -66,11 +69,13 @@ impl KafkaServer {
     pub async fn run(
         self,
         engine: Engine,
+        groups: GroupCoordinator,
         engine_config: &EngineConfig,
         shutdown: CancellationToken,
     ) {
         let context = Arc::new(ServerContext {
             engine,
+            groups,
             advertised: self.advertised,
             default_partitions: engine_config.default_partitions,
             lease_ttl_ms: engine_config.lease_ttl.as_millis() as i64,

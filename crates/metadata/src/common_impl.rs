@@ -58,15 +58,15 @@ macro_rules! impl_metadata_store {
 
             use $crate::common_impl::Dialect;
             use $crate::shared::{
-                AgentRow, GroupOffsetRow, PartitionRow, ProducerStateRow, SegmentRow, TopicRow,
-                check_commits, check_partition_count, check_partition_growth, commit_order, db,
-                encode_batches, is_unique_violation, new_topic_id, rows_match, settle_outcomes,
-                sql, valid_replacement,
+                AgentRow, GroupOffsetRow, GroupRow, PartitionRow, ProducerStateRow, SegmentRow,
+                TopicRow, check_commits, check_partition_count, check_partition_growth,
+                commit_order, db, encode_batches, is_unique_violation, new_topic_id, rows_match,
+                settle_outcomes, sql, valid_replacement,
             };
             use $crate::{
                 AgentInfo, CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore,
-                PartitionCommit, PartitionState, ProducerState, Result, SegmentRef, Topic,
-                TopicConfig,
+                PartitionCommit, PartitionState, ProducerState, Result, SegmentRef, StoredGroup,
+                Topic, TopicConfig,
             };
 
             /// A write transaction of this backend.
@@ -115,6 +115,31 @@ macro_rules! impl_metadata_store {
                         }),
                         Some((_, log_start, high_watermark)) => Ok((log_start, high_watermark)),
                     }
+                }
+
+                /// Checks that `group` is still coordinated at `epoch` and keeps it so until
+                /// `tx` ends (a concurrent claim waits for `tx`). [`Error::GroupFenced`] if
+                /// not, or if the group has no record.
+                async fn fence_group(
+                    tx: &mut Tx,
+                    group: &str,
+                    epoch: i64,
+                    op: &'static str,
+                ) -> Result<()> {
+                    let held = sqlx::query(sql::FENCE_GROUP)
+                        .bind(group)
+                        .bind(epoch)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db(op))?
+                        .rows_affected();
+                    if held == 0 {
+                        return Err(Error::GroupFenced {
+                            group: group.to_owned(),
+                            epoch,
+                        });
+                    }
+                    Ok(())
                 }
 
                 /// Inserts one segment row inside a transaction.
@@ -651,16 +676,106 @@ macro_rules! impl_metadata_store {
                         .collect()
                 }
 
+                async fn claim_group(
+                    &self,
+                    group: &str,
+                    agent: &str,
+                    now_ms: TimestampMs,
+                ) -> Result<StoredGroup> {
+                    const OP: &str = "claim group";
+                    let mut tx = self.write_tx(OP).await?;
+                    let epoch: i64 = sqlx::query_scalar(sql::NEXT_GROUP_EPOCH)
+                        .bind(group)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db(OP))?;
+                    let row = sqlx::query_as::<_, GroupRow>(sql::CLAIM_GROUP)
+                        .bind(group)
+                        .bind(agent)
+                        .bind(epoch)
+                        .bind(now_ms)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db(OP))?;
+                    tx.commit().await.map_err(db(OP))?;
+                    Ok(row.into())
+                }
+
+                async fn store_group(
+                    &self,
+                    group: &str,
+                    epoch: i64,
+                    state: &str,
+                    now_ms: TimestampMs,
+                ) -> Result<()> {
+                    let updated = sqlx::query(sql::STORE_GROUP)
+                        .bind(group)
+                        .bind(epoch)
+                        .bind(state)
+                        .bind(now_ms)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(db("store group"))?
+                        .rows_affected();
+                    if updated == 0 {
+                        return Err(Error::GroupFenced {
+                            group: group.to_owned(),
+                            epoch,
+                        });
+                    }
+                    Ok(())
+                }
+
+                async fn load_group(&self, group: &str) -> Result<Option<StoredGroup>> {
+                    let row = sqlx::query_as::<_, GroupRow>(sql::GROUP_BY_ID)
+                        .bind(group)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(db("load group"))?;
+                    Ok(row.map(StoredGroup::from))
+                }
+
+                async fn list_groups(&self) -> Result<Vec<StoredGroup>> {
+                    let rows = sqlx::query_as::<_, GroupRow>(sql::ALL_GROUPS)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db("list groups"))?;
+                    Ok(rows.into_iter().map(StoredGroup::from).collect())
+                }
+
+                async fn delete_group(&self, group: &str, epoch: i64) -> Result<()> {
+                    const OP: &str = "delete group";
+                    let mut tx = self.write_tx(OP).await?;
+                    let deleted = sqlx::query(sql::DELETE_GROUP)
+                        .bind(group)
+                        .bind(epoch)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db(OP))?
+                        .rows_affected();
+                    if deleted == 0 {
+                        return Err(Error::GroupFenced {
+                            group: group.to_owned(),
+                            epoch,
+                        });
+                    }
+                    sqlx::query(sql::DELETE_GROUP_OFFSETS)
+                        .bind(group)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db(OP))?;
+                    tx.commit().await.map_err(db(OP))
+                }
+
                 async fn commit_group_offsets(
                     &self,
                     group: &str,
+                    epoch: i64,
                     offsets: &[GroupOffset],
                 ) -> Result<()> {
                     const OP: &str = "commit group offsets";
-                    if offsets.is_empty() {
-                        return Ok(());
-                    }
                     let mut tx = self.write_tx(OP).await?;
+                    Self::fence_group(&mut tx, group, epoch, OP).await?;
                     for offset in offsets {
                         sqlx::query(sql::UPSERT_GROUP_OFFSET)
                             .bind(group)
@@ -689,41 +804,63 @@ macro_rules! impl_metadata_store {
                 async fn delete_group_offsets(
                     &self,
                     group: &str,
+                    epoch: i64,
                     partitions: Option<&[(String, PartitionId)]>,
                 ) -> Result<u64> {
                     const OP: &str = "delete group offsets";
-                    let Some(partitions) = partitions else {
-                        let deleted = sqlx::query(sql::DELETE_GROUP)
-                            .bind(group)
-                            .execute(&self.pool)
-                            .await
-                            .map_err(db(OP))?;
-                        return Ok(deleted.rows_affected());
-                    };
-                    if partitions.is_empty() {
-                        return Ok(0);
-                    }
                     let mut tx = self.write_tx(OP).await?;
-                    let mut deleted = 0;
-                    for (topic, partition) in partitions {
-                        deleted += sqlx::query(sql::DELETE_GROUP_OFFSET)
+                    Self::fence_group(&mut tx, group, epoch, OP).await?;
+                    let deleted = match partitions {
+                        None => sqlx::query(sql::DELETE_GROUP_OFFSETS)
                             .bind(group)
-                            .bind(topic)
-                            .bind(partition)
                             .execute(&mut *tx)
                             .await
                             .map_err(db(OP))?
-                            .rows_affected();
-                    }
+                            .rows_affected(),
+                        Some(partitions) => {
+                            let mut deleted = 0;
+                            for (topic, partition) in partitions {
+                                deleted += sqlx::query(sql::DELETE_GROUP_OFFSET)
+                                    .bind(group)
+                                    .bind(topic)
+                                    .bind(partition)
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(db(OP))?
+                                    .rows_affected();
+                            }
+                            deleted
+                        }
+                    };
+                    tx.commit().await.map_err(db(OP))?;
+                    Ok(deleted)
+                }
+
+                async fn expire_group_offsets(
+                    &self,
+                    group: &str,
+                    epoch: i64,
+                    committed_before_ms: TimestampMs,
+                ) -> Result<u64> {
+                    const OP: &str = "expire group offsets";
+                    let mut tx = self.write_tx(OP).await?;
+                    Self::fence_group(&mut tx, group, epoch, OP).await?;
+                    let deleted = sqlx::query(sql::EXPIRE_GROUP_OFFSETS)
+                        .bind(group)
+                        .bind(committed_before_ms)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db(OP))?
+                        .rows_affected();
                     tx.commit().await.map_err(db(OP))?;
                     Ok(deleted)
                 }
 
                 async fn groups_with_offsets(&self) -> Result<Vec<String>> {
-                    sqlx::query_scalar(sql::GROUPS)
+                    sqlx::query_scalar(sql::GROUPS_WITH_OFFSETS)
                         .fetch_all(&self.pool)
                         .await
-                        .map_err(db("list groups"))
+                        .map_err(db("list groups with offsets"))
                 }
             }
         };

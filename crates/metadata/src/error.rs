@@ -40,6 +40,15 @@ pub enum Error {
         /// The stale epoch.
         epoch: i32,
     },
+    /// The caller no longer coordinates the group at this epoch: another claim bumped it, the
+    /// group was deleted, or it was never claimed.
+    #[error("coordination of group {group:?} is no longer held at epoch {epoch}")]
+    GroupFenced {
+        /// The group id.
+        group: String,
+        /// The stale epoch.
+        epoch: i64,
+    },
     /// The URL names no supported backend.
     #[error(
         "unsupported metadata URL {0:?}: expected sqlite://path, sqlite::memory: or postgres://..."

@@ -3,8 +3,10 @@
 //! Layer: below the engine, beside storage. Every piece of coordination lives here —
 //! topics and their configs, partition bounds (log start offset, high watermark),
 //! the segment index that maps offsets to byte ranges of objects, agents and partition
-//! leases (with epochs that fence stale writers), consumer-group offsets, and idempotent
-//! producer state. Records themselves never pass through it.
+//! leases (with epochs that fence stale writers), consumer groups (each group's coordinator,
+//! its coordinator epoch, which fences stale coordinators, and its state, opaque to the store)
+//! and their committed offsets, and idempotent producer state. Records themselves never pass
+//! through it.
 //!
 //! One trait, [`MetadataStore`], two implementations chosen by URL at runtime:
 //! SQLite (`sqlite://path`, `sqlite::memory:`) for embedded nodes and PostgreSQL
@@ -218,20 +220,79 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
         partition: PartitionId,
     ) -> Result<Vec<ProducerState>>;
 
-    // ----- consumer group offsets -----
+    // ----- consumer groups -----
+    //
+    // A group coordinator claims a group, which bumps the group's coordinator epoch, and then
+    // does every write on the group's behalf (its state, its offsets) at that epoch. A write
+    // at any other epoch fails with `Error::GroupFenced` and changes nothing, so a coordinator
+    // that another agent has taken the group from cannot overwrite its successor's work.
 
-    /// Upserts committed offsets for a group, all in one transaction.
-    async fn commit_group_offsets(&self, group: &str, offsets: &[GroupOffset]) -> Result<()>;
+    /// Takes over coordination of `group` for `agent`: creates the group's record (with no
+    /// state) if there is none, and in any case sets its coordinator to `agent` and bumps its
+    /// epoch, fencing every earlier claim (even an earlier one by the same agent). Returns the
+    /// record as changed, with the state stored so far. Concurrent claims get different
+    /// epochs. Epochs are never reused for a group id, not even after
+    /// [`MetadataStore::delete_group`]: the first claim of a new id gets epoch 1, and the
+    /// first claim after a delete continues from the deleted record's epoch.
+    async fn claim_group(
+        &self,
+        group: &str,
+        agent: &str,
+        now_ms: TimestampMs,
+    ) -> Result<StoredGroup>;
+
+    /// Replaces the state of `group`, fenced by `epoch`: [`Error::GroupFenced`] (storing
+    /// nothing) unless the group's coordinator epoch is still `epoch`.
+    async fn store_group(
+        &self,
+        group: &str,
+        epoch: i64,
+        state: &str,
+        now_ms: TimestampMs,
+    ) -> Result<()>;
+
+    /// The record of `group`, if it has been claimed (and not deleted), without claiming it.
+    async fn load_group(&self, group: &str) -> Result<Option<StoredGroup>>;
+
+    /// Every group record, ordered by group id.
+    async fn list_groups(&self) -> Result<Vec<StoredGroup>>;
+
+    /// Deletes `group`'s record and all its committed offsets in one transaction, fenced by
+    /// `epoch`: [`Error::GroupFenced`] (deleting nothing) unless the group's coordinator epoch
+    /// is still `epoch`.
+    async fn delete_group(&self, group: &str, epoch: i64) -> Result<()>;
+
+    /// Upserts committed offsets for a group, all in one transaction, fenced by `epoch`:
+    /// [`Error::GroupFenced`] (writing nothing) unless the group's coordinator epoch is still
+    /// `epoch`. The check is made even when `offsets` is empty.
+    async fn commit_group_offsets(
+        &self,
+        group: &str,
+        epoch: i64,
+        offsets: &[GroupOffset],
+    ) -> Result<()>;
 
     /// A group's committed offsets, ordered by topic and partition.
     async fn group_offsets(&self, group: &str) -> Result<Vec<GroupOffset>>;
 
     /// Deletes a group's offsets: all of them, or only for the given topic-partitions.
-    /// Returns how many were deleted.
+    /// Returns how many were deleted. Fenced by `epoch` as
+    /// [`MetadataStore::commit_group_offsets`] is.
     async fn delete_group_offsets(
         &self,
         group: &str,
+        epoch: i64,
         partitions: Option<&[(String, PartitionId)]>,
+    ) -> Result<u64>;
+
+    /// Deletes a group's offsets committed before `committed_before_ms` (by their commit
+    /// timestamp) and returns how many. Fenced by `epoch` as
+    /// [`MetadataStore::commit_group_offsets`] is.
+    async fn expire_group_offsets(
+        &self,
+        group: &str,
+        epoch: i64,
+        committed_before_ms: TimestampMs,
     ) -> Result<u64>;
 
     /// Ids of all groups that have committed offsets, ordered.

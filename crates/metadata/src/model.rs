@@ -244,6 +244,23 @@ pub struct GroupOffset {
     pub commit_timestamp_ms: TimestampMs,
 }
 
+/// A consumer group's persisted record: who coordinates it, at which epoch, and the state
+/// its coordinator last stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredGroup {
+    /// The group id.
+    pub group_id: String,
+    /// The agent that claimed the group last.
+    pub coordinator: String,
+    /// Bumped by every claim; writes on behalf of the group are fenced by it.
+    pub coordinator_epoch: i64,
+    /// The group's state as its coordinator stored it (opaque to the store), or `None` if
+    /// none has been stored yet.
+    pub state: Option<String>,
+    /// When the group was last claimed or its state stored.
+    pub updated_at_ms: TimestampMs,
+}
+
 impl AgentInfo {
     /// An agent with an id and advertised address; timestamps are filled in on registration.
     pub fn new(id: impl Into<String>, advertised_addr: impl Into<String>) -> Self {

@@ -6,7 +6,8 @@ use uuid::Uuid;
 
 use crate::{
     AgentInfo, CleanupPolicy, CommitOutcome, Error, GroupOffset, PartitionCommit, PartitionState,
-    ProducerBatch, ProducerState, Result, SegmentRef, TimestampType, Topic, TopicConfig,
+    ProducerBatch, ProducerState, Result, SegmentRef, StoredGroup, TimestampType, Topic,
+    TopicConfig,
 };
 
 /// Statements that read the same in both dialects (SQLite accepts `$n` parameters).
@@ -134,10 +135,54 @@ pub(crate) mod sql {
         "DELETE FROM group_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3";
 
     /// Deletes all of group `$1`'s offsets.
-    pub(crate) const DELETE_GROUP: &str = "DELETE FROM group_offsets WHERE group_id = $1";
+    pub(crate) const DELETE_GROUP_OFFSETS: &str = "DELETE FROM group_offsets WHERE group_id = $1";
+
+    /// Deletes group `$1`'s offsets committed before `$2`.
+    pub(crate) const EXPIRE_GROUP_OFFSETS: &str =
+        "DELETE FROM group_offsets WHERE group_id = $1 AND commit_timestamp_ms < $2";
 
     /// Ids of groups with offsets.
-    pub(crate) const GROUPS: &str = "SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id";
+    pub(crate) const GROUPS_WITH_OFFSETS: &str =
+        "SELECT DISTINCT group_id FROM group_offsets ORDER BY group_id";
+
+    /// Hands out the next coordinator epoch of group `$1` (1 for a new id). On PostgreSQL the
+    /// row stays locked until the claiming transaction ends, which serialises claims.
+    pub(crate) const NEXT_GROUP_EPOCH: &str = "INSERT INTO group_epochs (group_id, last_epoch) \
+         VALUES ($1, 1) ON CONFLICT (group_id) \
+         DO UPDATE SET last_epoch = group_epochs.last_epoch + 1 RETURNING last_epoch";
+
+    /// Makes `$2` the coordinator of group `$1` at epoch `$3` at time `$4`, creating the record
+    /// (without state) if missing and keeping its state otherwise. Returns a
+    /// [`super::GroupRow`].
+    pub(crate) const CLAIM_GROUP: &str = "INSERT INTO groups \
+         (group_id, coordinator, coordinator_epoch, state, updated_at_ms) \
+         VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (group_id) DO UPDATE SET \
+         coordinator = excluded.coordinator, coordinator_epoch = excluded.coordinator_epoch, \
+         updated_at_ms = excluded.updated_at_ms \
+         RETURNING group_id, coordinator, coordinator_epoch, state, updated_at_ms";
+
+    /// Stores state `$3` of group `$1` at time `$4` if its epoch is still `$2`.
+    pub(crate) const STORE_GROUP: &str = "UPDATE groups SET state = $3, updated_at_ms = $4 \
+         WHERE group_id = $1 AND coordinator_epoch = $2";
+
+    /// Checks inside a write transaction that group `$1` is still at epoch `$2` (one row
+    /// affected if so). The no-op update locks the row until the transaction ends on
+    /// PostgreSQL, so a concurrent claim waits for the transaction instead of slipping in
+    /// between the check and the writes it guards.
+    pub(crate) const FENCE_GROUP: &str = "UPDATE groups SET updated_at_ms = updated_at_ms \
+         WHERE group_id = $1 AND coordinator_epoch = $2";
+
+    /// Deletes the record of group `$1` if its epoch is still `$2`.
+    pub(crate) const DELETE_GROUP: &str =
+        "DELETE FROM groups WHERE group_id = $1 AND coordinator_epoch = $2";
+
+    /// The record of group `$1`.
+    pub(crate) const GROUP_BY_ID: &str = "SELECT group_id, coordinator, coordinator_epoch, \
+         state, updated_at_ms FROM groups WHERE group_id = $1";
+
+    /// All group records by id.
+    pub(crate) const ALL_GROUPS: &str = "SELECT group_id, coordinator, coordinator_epoch, \
+         state, updated_at_ms FROM groups ORDER BY group_id";
 
     /// Upserts a producer state: `$1` topic id, `$2` partition, `$3` producer id, `$4` epoch,
     /// `$5` batches JSON.
@@ -490,6 +535,28 @@ impl From<GroupOffsetRow> for GroupOffset {
             leader_epoch: row.leader_epoch,
             metadata: row.metadata,
             commit_timestamp_ms: row.commit_timestamp_ms,
+        }
+    }
+}
+
+/// A `groups` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    group_id: String,
+    coordinator: String,
+    coordinator_epoch: i64,
+    state: Option<String>,
+    updated_at_ms: i64,
+}
+
+impl From<GroupRow> for StoredGroup {
+    fn from(row: GroupRow) -> Self {
+        Self {
+            group_id: row.group_id,
+            coordinator: row.coordinator,
+            coordinator_epoch: row.coordinator_epoch,
+            state: row.state,
+            updated_at_ms: row.updated_at_ms,
         }
     }
 }

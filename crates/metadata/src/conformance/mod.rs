@@ -12,14 +12,15 @@ mod segments;
 mod topics;
 
 pub use flush::{commit_flush_commits, commit_flush_fencing, producer_ids};
-pub use groups::group_offsets;
+pub use groups::{group_coordination, group_offsets};
 pub use leases::{agents, lease_acquire_and_contend, lease_renew_and_release};
 pub use segments::{advance_log_start, referenced_objects, replace_segments, segment_queries};
 pub use topics::{add_partitions, delete_topic, topic_errors, topic_lifecycle};
 
 use crate::{
     AgentInfo, CleanupPolicy, CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore,
-    PartitionCommit, ProducerBatch, ProducerState, SegmentRef, TimestampType, Topic, TopicConfig,
+    PartitionCommit, ProducerBatch, ProducerState, SegmentRef, StoredGroup, TimestampType, Topic,
+    TopicConfig,
 };
 use streamhouse_types::{Offset, TimestampMs};
 use uuid::Uuid;
@@ -45,6 +46,7 @@ pub async fn run_all(store: &dyn MetadataStore) {
     referenced_objects(store).await;
     producer_ids(store).await;
     group_offsets(store).await;
+    group_coordination(store).await;
     delete_topic(store).await;
 }
 

@@ -298,8 +298,16 @@ pub async fn delete_topic(store: &dyn MetadataStore) {
         topic: "conf-delete-other".to_owned(),
         ..mine.clone()
     };
+    let group = store
+        .claim_group("conf-delete-group", "conf-delete-a", NOW)
+        .await
+        .expect("claim_group");
     store
-        .commit_group_offsets("conf-delete-group", &[mine, other.clone()])
+        .commit_group_offsets(
+            &group.group_id,
+            group.coordinator_epoch,
+            &[mine, other.clone()],
+        )
         .await
         .expect("commit_group_offsets");
 
@@ -373,8 +381,13 @@ pub async fn delete_topic(store: &dyn MetadataStore) {
             .expect("segments")
             .is_empty()
     );
+    assert_eq!(
+        store.load_group(&group.group_id).await.expect("load_group"),
+        Some(group.clone()),
+        "deleting a topic leaves its groups' records alone"
+    );
     store
-        .delete_group_offsets("conf-delete-group", None)
+        .delete_group(&group.group_id, group.coordinator_epoch)
         .await
         .expect("cleanup");
 }

@@ -1,10 +1,12 @@
 //! Races between agents sharing one store: whatever the interleaving, exactly one writer
-//! wins each contested step and the partition bounds agree with the segment rows.
+//! wins each contested step, the partition bounds agree with the segment rows, and a group
+//! coordinator that has been superseded can write nothing.
 
 use std::sync::Arc;
 
 use streamhouse_metadata::{
-    CommitOutcome, LeaseEpoch, MetadataStore, PartitionCommit, SegmentRef, Topic, TopicConfig,
+    CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore, PartitionCommit, SegmentRef,
+    Topic, TopicConfig,
 };
 use streamhouse_types::Offset;
 
@@ -280,4 +282,111 @@ pub(crate) async fn flush_against_lease_steal(store: Arc<dyn MetadataStore>) {
         }
     }
     eprintln!("old leader committed before the steal in {old_won}/{ROUNDS} rounds");
+}
+
+/// Many agents claim one group at once: each claim gets its own epoch, the epochs are exactly
+/// 1..=N, and the record left is the one the claim with epoch N returned.
+pub(crate) async fn racing_group_claims(store: Arc<dyn MetadataStore>) {
+    const CLAIMS: i64 = 16;
+    let tasks: Vec<_> = (0..CLAIMS)
+        .map(|agent| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                store
+                    .claim_group("race-claim", &format!("agent-{agent}"), NOW + agent)
+                    .await
+                    .expect("claim_group")
+            })
+        })
+        .collect();
+    let mut claims = Vec::new();
+    for task in tasks {
+        claims.push(task.await.expect("task"));
+    }
+    let mut epochs: Vec<i64> = claims.iter().map(|c| c.coordinator_epoch).collect();
+    epochs.sort_unstable();
+    assert_eq!(epochs, (1..=CLAIMS).collect::<Vec<_>>(), "{claims:?}");
+    let last = claims
+        .iter()
+        .find(|c| c.coordinator_epoch == CLAIMS)
+        .expect("some claim got the last epoch");
+    let stored = store
+        .load_group("race-claim")
+        .await
+        .expect("load_group")
+        .expect("claimed");
+    assert_eq!(&stored, last);
+    assert_eq!(stored.coordinator_epoch, CLAIMS);
+    assert_eq!(stored.state, None);
+}
+
+/// A coordinator commits offsets while another agent claims the group and reads its offsets,
+/// as a new coordinator does. Whichever goes first, the new coordinator must not miss a
+/// commit made at the old epoch: once its claim has returned, the old epoch can change
+/// nothing.
+pub(crate) async fn group_commit_against_claim(store: Arc<dyn MetadataStore>) {
+    const PARTITIONS: i32 = 32;
+    let offsets = |offset: i64| -> Vec<GroupOffset> {
+        (0..PARTITIONS)
+            .map(|partition| GroupOffset {
+                topic: "t".to_owned(),
+                partition,
+                offset,
+                leader_epoch: -1,
+                metadata: None,
+                commit_timestamp_ms: NOW,
+            })
+            .collect()
+    };
+    let mut old_won = 0;
+    for round in 0..ROUNDS {
+        let group = format!("race-coord-{round}");
+        let old = store
+            .claim_group(&group, "old", NOW)
+            .await
+            .expect("claim_group")
+            .coordinator_epoch;
+        let commit_task = {
+            let (store, group, offsets) = (Arc::clone(&store), group.clone(), offsets(7));
+            tokio::spawn(async move { store.commit_group_offsets(&group, old, &offsets).await })
+        };
+        let claim_task = {
+            let (store, group) = (Arc::clone(&store), group.clone());
+            tokio::spawn(async move {
+                let claimed = store
+                    .claim_group(&group, "new", NOW + 1)
+                    .await
+                    .expect("claim_group");
+                let seen = store.group_offsets(&group).await.expect("group_offsets");
+                (claimed, seen)
+            })
+        };
+        let committed = match commit_task.await.expect("task") {
+            Ok(()) => true,
+            Err(Error::GroupFenced { epoch, .. }) if epoch == old => false,
+            Err(other) => panic!("unexpected commit error {other:?}"),
+        };
+        let (claimed, seen) = claim_task.await.expect("task");
+        assert_eq!(claimed.coordinator_epoch, old + 1);
+        let expected = if committed {
+            old_won += 1;
+            offsets(7)
+        } else {
+            Vec::new()
+        };
+        assert_eq!(
+            seen, expected,
+            "the new coordinator sees exactly the commits made before its claim"
+        );
+        let late = store.commit_group_offsets(&group, old, &offsets(8)).await;
+        assert!(
+            matches!(late, Err(Error::GroupFenced { .. })),
+            "the old epoch is fenced after the claim: {late:?}"
+        );
+        assert_eq!(
+            store.group_offsets(&group).await.expect("group_offsets"),
+            expected
+        );
+    }
+    eprintln!("old coordinator committed before the claim in {old_won}/{ROUNDS} rounds");
 }

@@ -25,6 +25,7 @@ macro_rules! conformance_tests {
             referenced_objects,
             producer_ids,
             group_offsets,
+            group_coordination,
             delete_topic,
             run_all,
         );

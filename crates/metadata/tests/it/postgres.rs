@@ -66,6 +66,24 @@ async fn flush_against_lease_steal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_group_claims() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    concurrency::racing_group_claims(Arc::clone(&fixture.store)).await;
+    fixture.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_commit_against_claim() {
+    let Some(fixture) = Fixture::new().await else {
+        return;
+    };
+    concurrency::group_commit_against_claim(Arc::clone(&fixture.store)).await;
+    fixture.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn agents_connecting_at_once_share_one_schema() {
     let Some(db) = TestDatabase::create().await.expect("create test database") else {
         return;

@@ -79,6 +79,18 @@ async fn file_flush_against_lease_steal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn file_racing_group_claims() {
+    let fixture = FileFixture::new().await.expect("fixture");
+    concurrency::racing_group_claims(Arc::clone(&fixture.store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn file_group_commit_against_claim() {
+    let fixture = FileFixture::new().await.expect("fixture");
+    concurrency::group_commit_against_claim(Arc::clone(&fixture.store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn memory_store_is_one_database_for_many_tasks() {
     // max_connections is ignored for memory: every task must see the same database.
     let store = connect("sqlite::memory:", 8)
