@@ -471,7 +471,8 @@ impl GroupCoordinator {
     ) -> Result<Vec<Result<(), GroupError>>, GroupError> {
         self.ensure_coordinator(group_id).await?;
         let Some(mut guard) = self.lock_group(group_id, false).await? else {
-            return Err(GroupError::UnknownMemberId);
+            // Nobody to remove: each member is unknown (the request itself is fine).
+            return Ok(vec![Err(GroupError::UnknownMemberId); members.len()]);
         };
         let now = self.now();
         let group = &mut loaded(&mut guard).group;
@@ -516,7 +517,11 @@ impl GroupCoordinator {
         // Only a generation-less commit creates a group; a member of a group nobody
         // knows speaks of a generation that does not exist.
         let Some(mut guard) = self.lock_group(group_id, generation < 0).await? else {
-            return Err(GroupError::IllegalGeneration);
+            let error = GroupError::IllegalGeneration;
+            return Ok(results
+                .into_iter()
+                .map(|r| r.and(Err(error.clone())))
+                .collect());
         };
         let now = self.now();
         let valid =
@@ -525,7 +530,12 @@ impl GroupCoordinator {
                 .validate_commit(generation, member_id, instance_id, now);
         if let Err(error) = valid {
             self.save(&mut guard).await?;
-            return Err(error);
+            // As in Kafka, a partition that does not exist says so whatever the group's
+            // verdict on the member.
+            return Ok(results
+                .into_iter()
+                .map(|r| r.and(Err(error.clone())))
+                .collect());
         }
         let rows: Vec<GroupOffset> = offsets
             .into_iter()
@@ -541,6 +551,9 @@ impl GroupCoordinator {
             })
             .collect();
         let epoch = loaded(&mut guard).epoch;
+        tracing::debug!(group = group_id, member = member_id, generation,
+            offsets = ?rows.iter().map(|r| (r.topic.as_str(), r.partition, r.offset)).collect::<Vec<_>>(),
+            "committing offsets");
         if !rows.is_empty()
             && let Err(error) = self
                 .inner

@@ -355,9 +355,13 @@ impl Group {
         self.dirty = true;
         tracing::info!(group = %self.id, old = old_id, new = %new_id, "static member replaced");
         match self.state {
-            GroupState::Stable if !protocols_changed && !was_leader => {
-                // It gets its old assignment from SyncGroup.
-                Reply::Now(Ok(self.join_result(&new_id, false)))
+            GroupState::Stable if !protocols_changed => {
+                // It gets its old assignment from SyncGroup. A returning leader sees the
+                // members (as Kafka's KIP-814) but is told to skip assigning: the group
+                // keeps the assignment it has.
+                let mut result = self.join_result(&new_id, was_leader);
+                result.skip_assignment = was_leader;
+                Reply::Now(Ok(result))
             }
             GroupState::PreparingRebalance => self.await_join(&new_id, now),
             _ => {
@@ -526,6 +530,7 @@ impl Group {
             Vec::new()
         };
         JoinResult {
+            skip_assignment: false,
             generation: self.generation,
             protocol_type: self.protocol_type.clone(),
             protocol_name: protocol,
@@ -752,6 +757,16 @@ impl Group {
     /// id, and members that did not sync in time; opens a join barrier whose deadline
     /// passed.
     pub(crate) fn tick(&mut self, now: TimestampMs) {
+        // A parked request whose client hung up will never be answered: the member is
+        // no longer waiting on us, and expires with its session unless it comes back.
+        for member in self.members.values_mut() {
+            if member.awaiting_join.as_ref().is_some_and(|s| s.is_closed()) {
+                member.awaiting_join = None;
+            }
+            if member.awaiting_sync.as_ref().is_some_and(|s| s.is_closed()) {
+                member.awaiting_sync = None;
+            }
+        }
         let expired: Vec<String> = self
             .members
             .values()

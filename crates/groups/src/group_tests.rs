@@ -315,7 +315,7 @@ fn commits_wait_out_the_assignment_phase_and_an_empty_group_takes_simple_commits
 #[test]
 fn the_protocol_most_members_prefer_among_those_all_support_wins() {
     let mut group = Group::new("g", limits(0), 0);
-    let (_, _a) = join_new(&mut group, &["range", "roundrobin"], 0);
+    let (a, _a) = join_new(&mut group, &["range", "roundrobin"], 0);
     deliver(&mut group);
     let (_, _b) = join_new(&mut group, &["roundrobin", "range"], 0);
     let (_, _c) = join_new(&mut group, &["roundrobin"], 0);
@@ -329,10 +329,10 @@ fn the_protocol_most_members_prefer_among_those_all_support_wins() {
         group.join(other_type, 0),
         Reply::Now(Err(GroupError::InconsistentGroupProtocol))
     ));
-    // The first member's rejoin completes the barrier.
-    let first = group.members.keys().next().cloned().expect("members");
-    let _ = group.join(request(&first, &["range", "roundrobin"]), 0);
-    group.tick(i64::from(REBALANCE));
+    // The first member's rejoin completes the barrier: one vote for range, two for
+    // roundrobin.
+    let _ = group.join(request(&a, &["range", "roundrobin"]), 0);
+    assert_eq!(group.state, GroupState::CompletingRebalance);
     assert_eq!(group.protocol_name.as_deref(), Some("roundrobin"));
 }
 
@@ -425,6 +425,24 @@ fn a_restarted_static_member_takes_its_place_without_a_rebalance() {
     assert_eq!(
         group.leave(&follower, Some("pod-2"), 20),
         Err(GroupError::FencedInstanceId)
+    );
+
+    // The leader restarts too: it sees the members but must not reassign.
+    let rejoin = group.join(static_request("pod-1"), 30);
+    let leader_again = ready(&mut group, rejoin).expect("joined without a rebalance");
+    assert_eq!(group.state, GroupState::Stable);
+    assert!(leader_again.skip_assignment);
+    assert_eq!(leader_again.leader, leader_again.member_id);
+    assert_eq!(leader_again.members.len(), 2);
+    let proposal = sync(
+        &mut group,
+        &leader_again.member_id,
+        1,
+        &[(&leader_again.member_id, "other")],
+    );
+    assert_eq!(
+        ready(&mut group, proposal).expect("synced").assignment,
+        "p0"
     );
 }
 

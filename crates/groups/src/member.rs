@@ -26,6 +26,10 @@ pub struct JoinResult {
     pub member_id: String,
     /// Every member with its metadata for the chosen protocol; only the leader gets it.
     pub members: Vec<JoinedMember>,
+    /// The leader must not compute a new assignment: it rejoined as a static member and
+    /// the group keeps its current one (JoinGroup v9+; older leaders' SyncGroup
+    /// assignments are ignored while the group is stable).
+    pub skip_assignment: bool,
 }
 
 /// A member as the leader sees it in its JoinGroup response.

@@ -12,7 +12,8 @@ use crate::{spawn_until_line, streamhouse, terminate};
 pub(crate) struct Agent {
     child: Child,
     pub(crate) addr: String,
-    _dir: tempfile::TempDir,
+    flags: Vec<String>,
+    dir: tempfile::TempDir,
 }
 
 impl Agent {
@@ -22,6 +23,27 @@ impl Agent {
 
     pub(crate) fn start_with(flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
+        let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
+        let (child, addr) = Self::spawn(&flags, dir.path());
+        Self {
+            child,
+            addr,
+            flags,
+            dir,
+        }
+    }
+
+    /// Stops the agent (SIGTERM) and starts it again on the same data directory; it
+    /// listens on a new port.
+    pub(crate) fn restart(&mut self) {
+        let status = terminate(&mut self.child);
+        assert!(status.success(), "agent exited with {status}");
+        let (child, addr) = Self::spawn(&self.flags, self.dir.path());
+        self.child = child;
+        self.addr = addr;
+    }
+
+    fn spawn(flags: &[String], dir: &std::path::Path) -> (Child, String) {
         let mut command = streamhouse();
         command
             .args([
@@ -33,7 +55,7 @@ impl Agent {
             ])
             .args(flags)
             .arg("--data-dir")
-            .arg(dir.path());
+            .arg(dir);
         let (child, line) = spawn_until_line(command, "Kafka on ");
         let addr = line
             .split("Kafka on ")
@@ -41,11 +63,7 @@ impl Agent {
             .and_then(|rest| rest.split(';').next())
             .expect("address in the ready line")
             .to_owned();
-        Self {
-            child,
-            addr,
-            _dir: dir,
-        }
+        (child, addr)
     }
 }
 
@@ -59,7 +77,7 @@ impl Drop for Agent {
 }
 
 /// Whether a client tool is installed; under CI=true a missing one fails the test.
-fn have(tool: &str, probe: &mut Command) -> bool {
+pub(crate) fn have(tool: &str, probe: &mut Command) -> bool {
     let ok = probe.output().is_ok_and(|o| o.status.success());
     if !ok {
         streamhouse_test_support::require_service(tool, "install it with ./scripts/test");
@@ -67,11 +85,11 @@ fn have(tool: &str, probe: &mut Command) -> bool {
     ok
 }
 
-fn python_script(name: &str) -> String {
+pub(crate) fn python_script(name: &str) -> String {
     format!("{}/tests/it/python/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-fn run_python(args: &[&str]) -> serde_json::Value {
+pub(crate) fn run_python(args: &[&str]) -> serde_json::Value {
     let output = Command::new("python3")
         .args(args)
         .output()
@@ -85,7 +103,7 @@ fn run_python(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(stdout.lines().last().expect("output")).expect("JSON")
 }
 
-fn python_clients_installed() -> bool {
+pub(crate) fn python_clients_installed() -> bool {
     have(
         "Python Kafka clients (confluent-kafka, kafka-python)",
         Command::new("python3").args([

@@ -2,6 +2,8 @@
 
 mod cli;
 mod crash;
+mod groups;
+mod groups_python;
 mod kafka;
 mod rdkafka_client;
 

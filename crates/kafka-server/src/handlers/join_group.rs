@@ -47,6 +47,7 @@ pub(crate) async fn handle(
             .with_protocol_name(joined.protocol_name.map(StrBytes::from_string))
             .with_leader(StrBytes::from_string(joined.leader))
             .with_member_id(StrBytes::from_string(joined.member_id))
+            .with_skip_assignment(version >= 9 && joined.skip_assignment)
             .with_members(
                 joined
                     .members
