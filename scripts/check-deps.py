@@ -23,6 +23,10 @@ ALLOWED = {
         "streamhouse-kafka-proto", "streamhouse-engine", "streamhouse-metadata",
         "streamhouse-types", "streamhouse-config",
     },
+    "streamhouse-admin-api": {
+        "streamhouse-groups", "streamhouse-engine", "streamhouse-metadata",
+        "streamhouse-records", "streamhouse-types", "streamhouse-config",
+    },
     "streamhouse-kafka-server": {
         "streamhouse-kafka-proto", "streamhouse-groups", "streamhouse-engine",
         "streamhouse-metadata", "streamhouse-types", "streamhouse-config",

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use streamhouse_admin_api::{AppState, HttpServer};
 use streamhouse_config::{Config, ConfigFlags};
 use streamhouse_groups::GroupCoordinator;
 use streamhouse_kafka_server::KafkaServer;
@@ -38,6 +39,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let kafka_addr = kafka
         .local_addr()
         .context("reading the Kafka listener address")?;
+    let http = HttpServer::bind(&config.http.listen)
+        .await
+        .with_context(|| format!("binding the HTTP listener on {}", config.http.listen))?;
+    let http_addr = http
+        .local_addr()
+        .context("reading the HTTP listener address")?;
     let engine = node::start_engine(&config, &kafka.advertised_addr()).await?;
     let groups = GroupCoordinator::new(
         engine.clone(),
@@ -56,9 +63,25 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
         tokio::spawn(async move { kafka.run(engine, groups, &engine_config, token).await })
     };
+    let http_state = AppState::new(
+        engine.clone(),
+        groups.clone(),
+        config.http.clone(),
+        config.engine.lease_ttl.as_millis() as i64,
+    );
+    let stop_http = CancellationToken::new();
+    let http_server = {
+        let (state, token) = (http_state.clone(), stop_http.clone());
+        tokio::spawn(async move {
+            if let Err(error) = http.run(state, token).await {
+                tracing::error!(%error, "HTTP listener failed");
+            }
+        })
+    };
     tracing::info!(
         agent = engine.agent_id(),
         kafka = %kafka_addr,
+        http = %http_addr,
         data_dir = %config.data_dir_absolute().display(),
         object_store = %config.redacted().object_store_url(),
         metadata = engine.metadata().backend(),
@@ -67,11 +90,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Handlers are installed before announcing readiness, so no signal is missed.
     let shutdown = shutdown_signal().context("installing signal handlers")?;
     println!(
-        "streamhouse is running (agent {}); Kafka on {kafka_addr}; press Ctrl-C to stop",
+        "streamhouse is running (agent {}); Kafka on {kafka_addr}; HTTP on {http_addr}; press Ctrl-C to stop",
         engine.agent_id()
     );
     shutdown.await;
-    // Stop taking requests, let in-flight ones finish, then flush and release leases.
+    // Report not-ready first, so load balancers move away; then stop taking requests, let
+    // in-flight ones finish, then flush and release leases.
+    http_state.start_draining();
     stop_listener.cancel();
     // Parked JoinGroup/SyncGroup requests are answered NOT_COORDINATOR, so their
     // connections can close and the members move to the agent that takes over.
@@ -82,6 +107,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .is_err()
     {
         tracing::warn!("Kafka connections did not finish in time");
+    }
+    stop_http.cancel();
+    if tokio::time::timeout(SHUTDOWN_DEADLINE, http_server)
+        .await
+        .is_err()
+    {
+        tracing::warn!("HTTP requests did not finish in time");
     }
     tracing::info!("shutdown requested: flushing accepted data");
     engine.shutdown(SHUTDOWN_DEADLINE).await;

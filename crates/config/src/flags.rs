@@ -156,6 +156,18 @@ pub struct ConfigFlags {
     #[arg(long = "groups-offset-metadata-max-bytes", value_name = "SIZE")]
     pub groups_offset_metadata_max_bytes: Option<String>,
 
+    /// [http.listen] Address the HTTP listener (REST API, health) binds
+    /// [default: 127.0.0.1:8080]
+    #[arg(long = "http-listen", value_name = "HOST:PORT")]
+    pub http_listen: Option<String>,
+    /// [http.max_browse_records] Most records one message-browser request returns
+    /// [default: 1000]
+    #[arg(long = "http-max-browse-records", value_name = "N")]
+    pub http_max_browse_records: Option<String>,
+    /// [http.max_body_bytes] Largest HTTP request body accepted [default: 8MiB]
+    #[arg(long = "http-max-body-bytes", value_name = "SIZE")]
+    pub http_max_body_bytes: Option<String>,
+
     /// [log.format] Log format: text or json [default: text]
     #[arg(long = "log-format", value_name = "FORMAT")]
     pub log_format: Option<String>,
@@ -260,6 +272,9 @@ impl ConfigFlags {
                 "offset_metadata_max_bytes",
                 &self.groups_offset_metadata_max_bytes,
             ),
+            ("http", "listen", &self.http_listen),
+            ("http", "max_browse_records", &self.http_max_browse_records),
+            ("http", "max_body_bytes", &self.http_max_body_bytes),
             ("log", "format", &self.log_format),
             ("log", "filter", &self.log_filter),
         ]

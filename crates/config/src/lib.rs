@@ -64,8 +64,8 @@ mod validate;
 pub use bytesize::ByteSize;
 pub use flags::ConfigFlags;
 pub use sections::{
-    EngineConfig, GroupsConfig, KafkaConfig, LOCAL_FLUSH_BYTES, LOCAL_FLUSH_INTERVAL, LogConfig,
-    LogFormat, MetadataConfig, NodeConfig, ObjectStoreConfig, REMOTE_FLUSH_BYTES,
+    EngineConfig, GroupsConfig, HttpConfig, KafkaConfig, LOCAL_FLUSH_BYTES, LOCAL_FLUSH_INTERVAL,
+    LogConfig, LogFormat, MetadataConfig, NodeConfig, ObjectStoreConfig, REMOTE_FLUSH_BYTES,
     REMOTE_FLUSH_INTERVAL,
 };
 
@@ -90,6 +90,8 @@ pub struct Config {
     pub kafka: KafkaConfig,
     /// `[groups]`: the consumer-group coordinator.
     pub groups: GroupsConfig,
+    /// `[http]`: the HTTP listener.
+    pub http: HttpConfig,
     /// `[log]`: logging.
     pub log: LogConfig,
 }
@@ -103,6 +105,7 @@ pub const SECTIONS: &[&str] = &[
     "engine",
     "kafka",
     "groups",
+    "http",
     "log",
 ];
 

@@ -112,6 +112,7 @@ impl Config {
             engine: sections.extract("engine"),
             kafka: sections.extract("kafka"),
             groups: sections.extract("groups"),
+            http: sections.extract("http"),
             log: sections.extract("log"),
         };
         errors.append(&mut sections.errors);

@@ -244,6 +244,29 @@ impl Default for KafkaConfig {
     }
 }
 
+/// `[http]`: the HTTP listener (REST API, health checks).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address the HTTP listener binds, `host:port`.
+    pub listen: String,
+    /// Most records one message-browser request may return.
+    pub max_browse_records: u32,
+    /// Largest request body accepted (a produce over HTTP, a topic definition).
+    #[serde(with = "size")]
+    pub max_body_bytes: ByteSize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".to_owned(),
+            max_browse_records: 1000,
+            max_body_bytes: ByteSize::mib(8),
+        }
+    }
+}
+
 /// `[groups]`: the consumer-group coordinator (Kafka's `group.*` and `offsets.*` broker
 /// settings).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

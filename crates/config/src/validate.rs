@@ -107,6 +107,27 @@ impl Config {
             ));
         }
 
+        if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+            out.push(Problem::new(
+                &["http.listen"],
+                format!(
+                    "{:?} is not an IP address and port, e.g. 127.0.0.1:8080",
+                    self.http.listen
+                ),
+            ));
+        }
+        if self.http.max_browse_records == 0 {
+            out.push(Problem::new(
+                &["http.max_browse_records"],
+                "must be at least 1".to_owned(),
+            ));
+        }
+        if self.http.max_body_bytes.as_u64() < 1024 {
+            out.push(Problem::new(
+                &["http.max_body_bytes"],
+                "must be at least 1KiB".to_owned(),
+            ));
+        }
         let g = &self.groups;
         if g.min_session_timeout.is_zero() || g.min_session_timeout > g.max_session_timeout {
             out.push(Problem::new(

@@ -578,13 +578,7 @@ impl GroupCoordinator {
         partitions: Option<&[(String, PartitionId)]>,
     ) -> Result<Vec<GroupOffset>, GroupError> {
         self.ensure_coordinator(group_id).await?;
-        let committed = self
-            .inner
-            .engine
-            .metadata()
-            .group_offsets(group_id)
-            .await
-            .map_err(|e| GroupError::storage(&e))?;
+        let committed = self.committed(group_id).await?;
         let Some(partitions) = partitions else {
             return Ok(committed);
         };
@@ -713,95 +707,33 @@ impl GroupCoordinator {
 
     /// ListGroups: the groups this agent coordinates.
     pub async fn list_groups(&self) -> Result<Vec<GroupOverview>, GroupError> {
-        let store = self.inner.engine.metadata();
-        let stored = store
-            .list_groups()
-            .await
-            .map_err(|e| GroupError::storage(&e))?;
-        let with_offsets = store
-            .groups_with_offsets()
-            .await
-            .map_err(|e| GroupError::storage(&e))?;
-        let mut overviews: BTreeMap<String, GroupOverview> = BTreeMap::new();
-        for id in with_offsets {
-            overviews.insert(id.clone(), overview_of(&id, None));
-        }
-        for row in stored {
-            let saved = row
-                .state
-                .as_deref()
-                .and_then(|j| StoredGroupState::from_json(j).ok());
-            overviews.insert(
-                row.group_id.clone(),
-                overview_of(&row.group_id, saved.as_ref()),
-            );
-        }
         let agents = self.live_agents().await?;
-        let mut out = Vec::new();
-        for (id, mut overview) in overviews {
-            if ownership::coordinator_of(&id, &agents).unwrap_or(self.agent_id()) != self.agent_id()
-            {
-                continue;
-            }
-            let slot = lock(&self.inner.slots).get(&id).map(Arc::clone);
-            if let Some(slot) = slot
-                && let Some(loaded) = &*slot.lock().await
-            {
-                overview.protocol_type = loaded.group.protocol_type.clone().unwrap_or_default();
-                overview.state = loaded.group.state;
-                overview.members = loaded.group.members.len();
-            }
-            out.push(overview);
-        }
-        Ok(out)
+        let own = self.agent_id();
+        Ok(self
+            .all_groups()
+            .await?
+            .into_iter()
+            .filter(|g| ownership::coordinator_of(&g.group_id, &agents).unwrap_or(own) == own)
+            .collect())
     }
 
     /// DescribeGroups for one group; a group nobody knows is `Dead` with no members.
     pub async fn describe_group(&self, group_id: &str) -> Result<GroupDescription, GroupError> {
         self.ensure_coordinator(group_id).await?;
-        let slot = lock(&self.inner.slots).get(group_id).map(Arc::clone);
-        if let Some(slot) = slot
-            && let Some(loaded) = &*slot.lock().await
-        {
-            return Ok(describe(&loaded.group));
-        }
-        let row = self
-            .inner
-            .engine
-            .metadata()
-            .load_group(group_id)
-            .await
-            .map_err(|e| GroupError::storage(&e))?;
-        let saved = row
-            .and_then(|r| r.state)
-            .and_then(|j| StoredGroupState::from_json(&j).ok());
-        Ok(match saved {
-            Some(saved) => describe(&Group::restore(
-                group_id,
-                self.inner.limits,
-                self.now(),
-                saved,
-            )),
-            None if self.has_offsets(group_id).await? => {
-                describe(&Group::new(group_id, self.inner.limits, self.now()))
-            }
-            None => {
-                let mut group = Group::new(group_id, self.inner.limits, self.now());
-                group.state = GroupState::Dead;
-                describe(&group)
-            }
-        })
+        self.inspect(group_id).await
     }
 
-    async fn has_offsets(&self, group_id: &str) -> Result<bool, GroupError> {
-        Ok(!self
-            .inner
+    async fn committed(&self, group_id: &str) -> Result<Vec<GroupOffset>, GroupError> {
+        self.inner
             .engine
             .metadata()
             .group_offsets(group_id)
             .await
-            .map_err(|e| GroupError::storage(&e))?
-            .is_empty())
+            .map_err(|e| GroupError::storage(&e))
+    }
+
+    async fn has_offsets(&self, group_id: &str) -> Result<bool, GroupError> {
+        Ok(!self.committed(group_id).await?.is_empty())
     }
 
     /// DeleteGroups for one group: only a group without members; its offsets go too.
@@ -830,14 +762,88 @@ impl GroupCoordinator {
         deleted.map_err(|_| error)
     }
 
+    /// Every group the cluster knows (whichever agent coordinates it), for the REST API:
+    /// live state where this agent has the group loaded, saved state otherwise.
+    pub async fn all_groups(&self) -> Result<Vec<GroupOverview>, GroupError> {
+        let store = self.inner.engine.metadata();
+        let mut overviews: BTreeMap<String, GroupOverview> = BTreeMap::new();
+        for id in store
+            .groups_with_offsets()
+            .await
+            .map_err(|e| GroupError::storage(&e))?
+        {
+            overviews.insert(id.clone(), overview_of(&id, None));
+        }
+        for row in store
+            .list_groups()
+            .await
+            .map_err(|e| GroupError::storage(&e))?
+        {
+            let saved = row
+                .state
+                .as_deref()
+                .and_then(|j| StoredGroupState::from_json(j).ok());
+            overviews.insert(
+                row.group_id.clone(),
+                overview_of(&row.group_id, saved.as_ref()),
+            );
+        }
+        let mut out = Vec::with_capacity(overviews.len());
+        for (id, mut overview) in overviews {
+            let slot = lock(&self.inner.slots).get(&id).map(Arc::clone);
+            if let Some(slot) = slot
+                && let Some(loaded) = &*slot.lock().await
+            {
+                overview.protocol_type = loaded.group.protocol_type.clone().unwrap_or_default();
+                overview.state = loaded.group.state;
+                overview.members = loaded.group.members.len();
+            }
+            out.push(overview);
+        }
+        Ok(out)
+    }
+
+    /// Like [`GroupCoordinator::describe_group`], from any agent: live state if this agent
+    /// has the group loaded, its saved state otherwise. `Dead` for an unknown group.
+    pub async fn inspect(&self, group_id: &str) -> Result<GroupDescription, GroupError> {
+        let slot = lock(&self.inner.slots).get(group_id).map(Arc::clone);
+        if let Some(slot) = slot
+            && let Some(loaded) = &*slot.lock().await
+        {
+            return Ok(describe(&loaded.group));
+        }
+        let row = self
+            .inner
+            .engine
+            .metadata()
+            .load_group(group_id)
+            .await
+            .map_err(|e| GroupError::storage(&e))?;
+        let saved = row
+            .and_then(|r| r.state)
+            .and_then(|j| StoredGroupState::from_json(&j).ok());
+        let now = self.now();
+        Ok(match saved {
+            Some(saved) => describe(&Group::restore(group_id, self.inner.limits, now, saved)),
+            None if self.has_offsets(group_id).await? => {
+                describe(&Group::new(group_id, self.inner.limits, now))
+            }
+            None => {
+                let mut group = Group::new(group_id, self.inner.limits, now);
+                group.state = GroupState::Dead;
+                describe(&group)
+            }
+        })
+    }
+
     /// Lag per partition: committed offsets against high watermarks, with the member
-    /// each partition is assigned to.
+    /// each partition is assigned to. Answers from any agent.
     pub async fn lag(&self, group_id: &str) -> Result<GroupLag, GroupError> {
-        let description = self.describe_group(group_id).await?;
+        let description = self.inspect(group_id).await?;
         if description.state == GroupState::Dead {
             return Err(GroupError::GroupIdNotFound);
         }
-        let committed = self.fetch_offsets(group_id, None).await?;
+        let committed = self.committed(group_id).await?;
         let mut partitions: BTreeMap<(String, PartitionId), PartitionLag> = BTreeMap::new();
         for offset in committed {
             partitions.insert(

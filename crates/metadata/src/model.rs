@@ -113,6 +113,79 @@ pub struct Topic {
     pub created_at_ms: TimestampMs,
 }
 
+impl TopicConfig {
+    /// The topic configs StreamHouse honours, in Kafka's names.
+    pub const NAMES: &'static [&'static str] = &[
+        "retention.ms",
+        "retention.bytes",
+        "max.message.bytes",
+        "cleanup.policy",
+        "message.timestamp.type",
+    ];
+
+    /// Sets one config by its Kafka name (`None` resets it to the default). An unknown
+    /// name or a bad value is an error message naming both.
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        let defaults = TopicConfig::default();
+        let number = |v: Option<&str>| -> Result<Option<i64>, String> {
+            v.map(|v| {
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("{name}: {v:?} is not a number"))
+            })
+            .transpose()
+        };
+        match name {
+            "retention.ms" => self.retention_ms = number(value)?.unwrap_or(defaults.retention_ms),
+            "retention.bytes" => {
+                self.retention_bytes = number(value)?.unwrap_or(defaults.retention_bytes)
+            }
+            "max.message.bytes" => {
+                let bytes = number(value)?.unwrap_or(i64::from(defaults.max_message_bytes));
+                self.max_message_bytes = i32::try_from(bytes)
+                    .map_err(|_| format!("max.message.bytes: {bytes} is out of range"))?;
+            }
+            "cleanup.policy" => {
+                self.cleanup_policy = match value {
+                    None => defaults.cleanup_policy,
+                    Some(v) => CleanupPolicy::parse(v).ok_or_else(|| {
+                        format!("cleanup.policy: {v:?} is not delete, compact or both")
+                    })?,
+                }
+            }
+            "message.timestamp.type" => {
+                self.timestamp_type = match value {
+                    None => defaults.timestamp_type,
+                    Some(v) => TimestampType::parse(v).ok_or_else(|| {
+                        format!("message.timestamp.type: {v:?} is not CreateTime or LogAppendTime")
+                    })?,
+                }
+            }
+            other => {
+                return Err(format!(
+                    "unknown topic config {other:?}; supported: {}",
+                    Self::NAMES.join(", ")
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `(name, value)` of every honoured config, in Kafka's names.
+    pub fn entries(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("retention.ms", self.retention_ms.to_string()),
+            ("retention.bytes", self.retention_bytes.to_string()),
+            ("max.message.bytes", self.max_message_bytes.to_string()),
+            ("cleanup.policy", self.cleanup_policy.as_str().to_owned()),
+            (
+                "message.timestamp.type",
+                self.timestamp_type.as_str().to_owned(),
+            ),
+        ]
+    }
+}
+
 /// A partition's log bounds and its leadership lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionState {
@@ -271,5 +344,35 @@ impl AgentInfo {
             started_at_ms: 0,
             heartbeat_at_ms: 0,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_configs_parse_and_bad_ones_are_explained() {
+        let mut config = TopicConfig::default();
+        config.set("retention.ms", Some("60000")).expect("ok");
+        config
+            .set("cleanup.policy", Some("delete,compact"))
+            .expect("ok");
+        config
+            .set("message.timestamp.type", Some("LogAppendTime"))
+            .expect("ok");
+        assert_eq!(config.retention_ms, 60_000);
+        assert_eq!(config.cleanup_policy, CleanupPolicy::CompactDelete);
+        assert_eq!(config.timestamp_type, TimestampType::LogAppendTime);
+        config.set("retention.ms", None).expect("reset to default");
+        assert_eq!(config.retention_ms, TopicConfig::default().retention_ms);
+        assert!(config.set("retention.ms", Some("soon")).is_err());
+        assert!(config.set("segment.bytes", Some("1")).is_err());
+        assert!(
+            config
+                .set("max.message.bytes", Some("99999999999"))
+                .is_err()
+        );
+        assert_eq!(config.entries().len(), TopicConfig::NAMES.len());
     }
 }

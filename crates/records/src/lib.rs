@@ -4,7 +4,8 @@
 //! a producer's batch is validated through a zero-copy [`BatchHeader`] view, its
 //! `baseOffset` is patched in place (the field sits outside the CRC), and the same bytes
 //! are stored and later served to consumers. Only the cold ListOffsets-by-time path
-//! decodes records ([`record_timestamps`]), through the `kafka-protocol` crate.
+//! decodes records ([`record_timestamps`]), as do the HTTP message browser and produce
+//! endpoint ([`decode_records`], [`encode_records`]), through the `kafka-protocol` crate.
 //!
 //! ```
 //! use bytes::Bytes;
@@ -17,10 +18,12 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod records;
 mod timestamps;
 
 pub use batch::{
     BATCH_HEADER_LEN, BatchError, BatchHeader, Compression, batches, patch_base_offset,
     patch_max_timestamp, validate_batches,
 };
+pub use records::{NewRecord, Record, decode_records, encode_records};
 pub use timestamps::record_timestamps;

@@ -12,6 +12,8 @@ use crate::{spawn_until_line, streamhouse, terminate};
 pub(crate) struct Agent {
     child: Child,
     pub(crate) addr: String,
+    /// `http://host:port` of the HTTP listener.
+    pub(crate) http: String,
     flags: Vec<String>,
     dir: tempfile::TempDir,
 }
@@ -24,10 +26,11 @@ impl Agent {
     pub(crate) fn start_with(flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let flags: Vec<String> = flags.iter().map(|f| (*f).to_owned()).collect();
-        let (child, addr) = Self::spawn(&flags, dir.path());
+        let (child, addr, http) = Self::spawn(&flags, dir.path());
         Self {
             child,
             addr,
+            http,
             flags,
             dir,
         }
@@ -38,17 +41,20 @@ impl Agent {
     pub(crate) fn restart(&mut self) {
         let status = terminate(&mut self.child);
         assert!(status.success(), "agent exited with {status}");
-        let (child, addr) = Self::spawn(&self.flags, self.dir.path());
+        let (child, addr, http) = Self::spawn(&self.flags, self.dir.path());
         self.child = child;
         self.addr = addr;
+        self.http = http;
     }
 
-    fn spawn(flags: &[String], dir: &std::path::Path) -> (Child, String) {
+    fn spawn(flags: &[String], dir: &std::path::Path) -> (Child, String, String) {
         let mut command = streamhouse();
         command
             .args([
                 "serve",
                 "--kafka-listen",
+                "127.0.0.1:0",
+                "--http-listen",
                 "127.0.0.1:0",
                 "--engine-default-partitions",
                 "1",
@@ -63,7 +69,12 @@ impl Agent {
             .and_then(|rest| rest.split(';').next())
             .expect("address in the ready line")
             .to_owned();
-        (child, addr)
+        let http = line
+            .split("HTTP on ")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .expect("HTTP address in the ready line");
+        (child, addr, format!("http://{http}"))
     }
 }
 

@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod groups;
 mod groups_python;
+mod http_api;
 mod kafka;
 mod rdkafka_client;
 

@@ -8,7 +8,7 @@ use streamhouse_metadata::TopicConfig;
 
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
-use crate::topic_config::{self, RESOURCE_TOPIC};
+use crate::topic_config::RESOURCE_TOPIC;
 
 pub(crate) async fn handle(
     context: &ServerContext,
@@ -29,7 +29,8 @@ pub(crate) async fn handle(
             }
             let mut config = TopicConfig::default();
             for entry in &resource.configs {
-                topic_config::apply(&mut config, entry.name.as_str(), entry.value.as_deref())
+                config
+                    .set(entry.name.as_str(), entry.value.as_deref())
                     .map_err(|m| (ErrorCode::InvalidConfig, m))?;
             }
             streamhouse_engine::validate_topic_config(&config)

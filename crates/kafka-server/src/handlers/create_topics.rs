@@ -52,9 +52,7 @@ pub(crate) async fn handle(
         let mut config = TopicConfig::default();
         let mut bad_config = None;
         for entry in &topic.configs {
-            if let Err(message) =
-                topic_config::apply(&mut config, entry.name.as_str(), entry.value.as_deref())
-            {
+            if let Err(message) = config.set(entry.name.as_str(), entry.value.as_deref()) {
                 bad_config = Some(message);
                 break;
             }

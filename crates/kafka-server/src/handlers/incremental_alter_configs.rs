@@ -8,7 +8,7 @@ use streamhouse_kafka_proto::{ErrorCode, StrBytes};
 
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
-use crate::topic_config::{self, RESOURCE_TOPIC};
+use crate::topic_config::RESOURCE_TOPIC;
 
 const SET: i8 = 0;
 const DELETE: i8 = 1;
@@ -63,7 +63,8 @@ async fn alter(
                 ));
             }
         };
-        topic_config::apply(&mut config, entry.name.as_str(), value)
+        config
+            .set(entry.name.as_str(), value)
             .map_err(|m| (ErrorCode::InvalidConfig, m))?;
     }
     streamhouse_engine::validate_topic_config(&config)

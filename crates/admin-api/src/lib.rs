@@ -1,0 +1,62 @@
+//! The StreamHouse HTTP surface.
+//!
+//! Layer: beside `kafka-server`, above `groups` and `engine`; nothing imports it but the
+//! binary. One axum router serves the REST admin API under `/api/v1` (cluster, topics,
+//! partitions, messages, consumer groups, agents), the health checks `/health`, `/live`
+//! and `/ready`, and the OpenAPI 3 document at `/api/v1/openapi.json`, generated from
+//! the handlers with utoipa. Every error has one JSON shape, [`ErrorBody`].
+#![warn(missing_docs)]
+
+mod error;
+mod extract;
+mod openapi;
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use error::{ApiError, ErrorBody};
+pub use openapi::ApiDoc;
+pub use state::AppState;
+
+/// The whole HTTP surface as a router (also usable in tests without a socket).
+pub fn router(state: AppState) -> Router {
+    let limit = state.inner.config.max_body_bytes.as_u64() as usize;
+    routes::routes()
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+/// A bound HTTP listener. Bind first (so a port in use is reported at start-up), then
+/// [`HttpServer::run`].
+#[derive(Debug)]
+pub struct HttpServer {
+    listener: TcpListener,
+}
+
+impl HttpServer {
+    /// Binds `listen` (`host:port`; port 0 picks a free one).
+    pub async fn bind(listen: &str) -> std::io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind(listen).await?,
+        })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+    pub async fn run(self, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+        axum::serve(self.listener, router(state))
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+    }
+}

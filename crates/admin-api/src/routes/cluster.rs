@@ -1,0 +1,52 @@
+//! The cluster at a glance, for the dashboard's cards.
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Counts across the cluster.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Overview {
+    topics: usize,
+    partitions: usize,
+    /// Agents that heartbeated within a lease TTL.
+    live_agents: usize,
+    agents: usize,
+    /// Records stored (high watermark minus log start, over all partitions).
+    records: i64,
+    consumer_groups: usize,
+    /// The agent answering.
+    agent_id: String,
+    version: &'static str,
+}
+
+/// Topics, partitions, agents, records and groups.
+#[utoipa::path(get, path = "/api/v1/cluster", tag = "cluster",
+    responses((status = 200, body = Overview)))]
+pub(crate) async fn overview(State(state): State<AppState>) -> Result<Json<Overview>, ApiError> {
+    let engine = state.engine();
+    let store = engine.metadata();
+    let storage = |e| ApiError::from(streamhouse_engine::Error::from(e));
+    let partitions = store.partitions(None).await.map_err(storage)?;
+    let agents = store.list_agents().await.map_err(storage)?;
+    let now = state.now_ms();
+    Ok(Json(Overview {
+        topics: engine.list_topics().await?.len(),
+        records: partitions
+            .iter()
+            .map(|p| p.high_watermark - p.log_start_offset)
+            .sum(),
+        partitions: partitions.len(),
+        live_agents: agents
+            .iter()
+            .filter(|a| a.heartbeat_at_ms + state.inner.lease_ttl_ms > now)
+            .count(),
+        agents: agents.len(),
+        consumer_groups: state.groups().all_groups().await?.len(),
+        agent_id: engine.agent_id().to_owned(),
+        version: env!("CARGO_PKG_VERSION"),
+    }))
+}

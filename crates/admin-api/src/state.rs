@@ -1,0 +1,67 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use streamhouse_config::HttpConfig;
+use streamhouse_engine::Engine;
+use streamhouse_groups::GroupCoordinator;
+use streamhouse_types::TimestampMs;
+
+/// Shared state of the HTTP surface. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) engine: Engine,
+    pub(crate) groups: GroupCoordinator,
+    pub(crate) config: HttpConfig,
+    /// How long an agent counts as live after its last heartbeat.
+    pub(crate) lease_ttl_ms: i64,
+    pub(crate) draining: AtomicBool,
+}
+
+impl AppState {
+    /// State over a running engine and group coordinator.
+    pub fn new(
+        engine: Engine,
+        groups: GroupCoordinator,
+        config: HttpConfig,
+        lease_ttl_ms: i64,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                engine,
+                groups,
+                config,
+                lease_ttl_ms,
+                draining: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Marks the agent as draining: `/ready` answers 503 from now on, so load balancers
+    /// stop sending traffic before the listeners close.
+    pub fn start_draining(&self) {
+        self.inner.draining.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_draining(&self) -> bool {
+        self.inner.draining.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn groups(&self) -> &GroupCoordinator {
+        &self.inner.groups
+    }
+
+    pub(crate) fn now_ms(&self) -> TimestampMs {
+        streamhouse_types::Clock::now_ms(&streamhouse_types::SystemClock)
+    }
+}
