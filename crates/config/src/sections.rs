@@ -286,9 +286,9 @@ pub struct GroupsConfig {
     pub initial_rebalance_delay: Duration,
     /// Most members one group may have (`group.max.size`); more get GROUP_MAX_SIZE_REACHED.
     pub max_size: u32,
-    /// Committed offsets of a group without members are deleted this long after the group
-    /// became empty, or after the offset was committed if later
-    /// (`offsets.retention.minutes`).
+    /// Committed offsets of a consumer group are deleted this long after the group became
+    /// empty; offsets of a group that only commits (no members ever), this long after
+    /// each commit (`offsets.retention.minutes`).
     #[serde(with = "duration")]
     pub offset_retention: Duration,
     /// Longest metadata string an offset commit may carry

@@ -292,6 +292,19 @@ impl GroupCoordinator {
         )
     }
 
+    /// Drops an unloaded group's slot unless a request holds it (then the map's reference
+    /// is not the only one), so the map only holds groups that are loaded or in use: ids
+    /// clients merely mention do not accumulate.
+    fn forget_if_idle(&self, group_id: &str) {
+        let mut slots = lock(&self.inner.slots);
+        if let Some(slot) = slots.get(group_id)
+            && Arc::strong_count(slot) == 1
+            && slot.try_lock().is_ok_and(|loaded| loaded.is_none())
+        {
+            slots.remove(group_id);
+        }
+    }
+
     fn all_slots(&self) -> Vec<(String, Slot)> {
         lock(&self.inner.slots)
             .iter()
@@ -315,6 +328,8 @@ impl GroupCoordinator {
                 .map_err(|e| GroupError::storage(&e))?
                 .is_none()
         {
+            drop(guard);
+            self.forget_if_idle(group_id);
             return Ok(None);
         }
         let now = self.now();
@@ -758,7 +773,11 @@ impl GroupCoordinator {
             Err(error) => self.unload_error(group_id, error),
         };
         self.unload(&mut guard, &error);
-        tracing::info!(group = group_id, "group deleted");
+        drop(guard);
+        self.forget_if_idle(group_id);
+        if deleted.is_ok() {
+            tracing::info!(group = group_id, "group deleted");
+        }
         deleted.map_err(|_| error)
     }
 
@@ -935,11 +954,7 @@ impl GroupCoordinator {
             }
             self.unload(&mut guard, &GroupError::NotCoordinator);
             drop(guard);
-            // Forget the slot unless a request is using it right now.
-            let mut slots = lock(&self.inner.slots);
-            if slots.get(&id).is_some_and(|s| Arc::strong_count(s) == 2) {
-                slots.remove(&id);
-            }
+            self.forget_if_idle(&id);
         }
     }
 
@@ -960,8 +975,14 @@ impl GroupCoordinator {
             {
                 continue;
             }
-            let Some(mut guard) = self.lock_group(&id, false).await? else {
-                continue;
+            // One group that cannot be loaded must not stop retention for the others.
+            let mut guard = match self.lock_group(&id, false).await {
+                Ok(Some(guard)) => guard,
+                Ok(None) => continue,
+                Err(error) => {
+                    tracing::warn!(group = %id, %error, "offset retention skipped the group");
+                    continue;
+                }
             };
             let now = self.now();
             let Loaded { group, epoch } = loaded(&mut guard);
@@ -990,26 +1011,17 @@ impl GroupCoordinator {
                     continue;
                 }
             }
-            if group_has_no_offsets(store.as_ref(), &id).await?
+            if self.has_offsets(&id).await.is_ok_and(|has| !has)
                 && store.delete_group(&id, epoch).await.is_ok()
             {
                 tracing::info!(group = %id, "empty group without offsets removed");
                 self.unload(&mut guard, &GroupError::GroupIdNotFound);
+                drop(guard);
+                self.forget_if_idle(&id);
             }
         }
         Ok(())
     }
-}
-
-async fn group_has_no_offsets(
-    store: &dyn streamhouse_metadata::MetadataStore,
-    group_id: &str,
-) -> Result<bool, GroupError> {
-    Ok(store
-        .group_offsets(group_id)
-        .await
-        .map_err(|e| GroupError::storage(&e))?
-        .is_empty())
 }
 
 fn overview_of(group_id: &str, saved: Option<&StoredGroupState>) -> GroupOverview {

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use streamhouse_groups::{GroupLag, GroupState, OffsetCommit, PartitionLag};
+use streamhouse_groups::{GroupState, OffsetCommit, PartitionLag};
 use streamhouse_types::TopicPartition;
 
 use crate::error::ApiError;
@@ -92,10 +92,6 @@ fn lag_view(p: PartitionLag) -> PartitionLagView {
     }
 }
 
-async fn lag_or_empty(state: &AppState, group_id: &str) -> Result<GroupLag, ApiError> {
-    Ok(state.groups().lag(group_id).await?)
-}
-
 /// Lists consumer groups with their state, members and total lag.
 #[utoipa::path(get, path = "/api/v1/consumer-groups", tag = "consumer-groups", params(Page),
     responses((status = 200, body = Paged<GroupSummary>)))]
@@ -134,7 +130,7 @@ pub(crate) async fn detail(
     if group.state == GroupState::Dead {
         return Err(streamhouse_groups::GroupError::GroupIdNotFound.into());
     }
-    let lag = lag_or_empty(&state, &id).await?;
+    let lag = state.groups().lag(&id).await?;
     Ok(Json(GroupDetail {
         group_id: group.group_id,
         state: group.state.as_str().to_owned(),
@@ -170,7 +166,7 @@ pub(crate) async fn lag(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<LagView>, ApiError> {
-    let lag = lag_or_empty(&state, &id).await?;
+    let lag = state.groups().lag(&id).await?;
     Ok(Json(LagView {
         group_id: lag.group_id,
         state: lag.state.as_str().to_owned(),

@@ -58,7 +58,8 @@ pub(crate) struct BrowseQuery {
     /// `earliest` (default) or `latest`, when neither offset nor timestamp is given.
     #[serde(default)]
     from: From,
-    /// Records to return per partition (default 50, at most `http.max_browse_records`).
+    /// Records to return in all (default 50, at most `http.max_browse_records`); with
+    /// several partitions, each contributes up to the rest of that budget in turn.
     limit: Option<u32>,
     /// `text` (default), `json` or `base64`.
     #[serde(default)]
@@ -172,18 +173,21 @@ pub(crate) async fn browse(
         } else {
             log_start
         };
-        read_partition(
-            &state,
-            &tp,
-            start,
-            hw,
-            limit as usize,
-            query.format,
-            &mut out,
-        )
-        .await?;
+        let budget = limit as usize - out.len();
+        if budget == 0 {
+            break;
+        }
+        read_partition(&state, &tp, start, hw, budget, query.format, &mut out).await?;
     }
     Ok(Json(out))
+}
+
+fn corrupt(error: streamhouse_records::BatchError) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "corrupt_storage",
+        error.to_string(),
+    )
 }
 
 async fn read_partition(
@@ -205,20 +209,10 @@ async fn read_partition(
         let before = next;
         for chunk in &read.chunks {
             for item in streamhouse_records::batches(chunk) {
-                let (_, batch) = item.map_err(|e| {
-                    ApiError::new(
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                        "corrupt_storage",
-                        e.to_string(),
-                    )
-                })?;
-                let records = decode_records(&batch).map_err(|e| {
-                    ApiError::new(
-                        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                        "corrupt_storage",
-                        e.to_string(),
-                    )
-                })?;
+                let (header, batch) = item.map_err(corrupt)?;
+                // Past this batch even if it holds nothing to show (control records).
+                next = next.max(header.last_offset() + 1);
+                let records = decode_records(&batch).map_err(corrupt)?;
                 for record in records {
                     next = next.max(record.offset + 1);
                     if record.offset < start || taken >= limit {
@@ -355,6 +349,19 @@ pub(crate) async fn produce(
                 headers,
                 timestamp: now,
             },
+        ));
+    }
+    // All or nothing up front: a partition led elsewhere would fail after the others
+    // were written, and a client's retry would write those twice.
+    let led = engine.led_partitions();
+    if let Some(partition) = by_partition
+        .keys()
+        .find(|p| !led.contains(&TopicPartition::new(name.as_str(), **p)))
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "not_leader",
+            format!("partition {partition} of {name:?} is led by another agent; produce there"),
         ));
     }
     let total: usize = by_partition.values().map(Vec::len).sum();

@@ -60,9 +60,15 @@ pub(crate) async fn handle(
                     })
                     .collect(),
             ),
-        Err(GroupError::MemberIdRequired(member_id)) => response
-            .with_error_code(group_error_code(&GroupError::MemberIdRequired(String::new())).code())
-            .with_member_id(StrBytes::from_string(member_id)),
-        Err(error) => response.with_error_code(group_error_code(&error).code()),
+        Err(error) => {
+            let response = response.with_error_code(group_error_code(&error).code());
+            match error {
+                // The new member's id travels with the error: it rejoins with it.
+                GroupError::MemberIdRequired(member_id) => {
+                    response.with_member_id(StrBytes::from_string(member_id))
+                }
+                _ => response,
+            }
+        }
     }
 }
