@@ -223,6 +223,12 @@ impl GroupCoordinator {
         }
     }
 
+    /// How many groups this coordinator holds in memory (loaded, or in use by a request
+    /// right now); ids that clients merely mention are not kept.
+    pub fn tracked_groups(&self) -> usize {
+        lock(&self.inner.slots).len()
+    }
+
     fn now(&self) -> TimestampMs {
         self.inner.clock.now_ms()
     }

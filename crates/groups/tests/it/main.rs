@@ -288,3 +288,36 @@ async fn offsets_of_empty_groups_expire_after_the_retention() {
         "an empty group without offsets is removed"
     );
 }
+
+#[tokio::test]
+async fn ids_of_groups_that_do_not_exist_leave_nothing_behind() {
+    let node = node().await;
+    let groups = coordinator(&node, Arc::new(SystemClock));
+    for i in 0..500 {
+        let group = format!("ghost-{i}");
+        assert_eq!(
+            groups.heartbeat(&group, "m", None, 1).await,
+            Err(GroupError::UnknownMemberId)
+        );
+        assert_eq!(
+            groups.leave(&group, &[("m".to_owned(), None)]).await,
+            Ok(vec![Err(GroupError::UnknownMemberId)])
+        );
+        assert_eq!(
+            groups.delete_group(&group).await,
+            Err(GroupError::GroupIdNotFound)
+        );
+    }
+    assert_eq!(
+        groups.tracked_groups(),
+        0,
+        "unknown ids are not kept in memory"
+    );
+    stable_member(&groups, "real").await;
+    assert_eq!(groups.tracked_groups(), 1);
+    assert_eq!(
+        node.store.list_groups().await.expect("groups").len(),
+        1,
+        "no rows for ghosts"
+    );
+}
