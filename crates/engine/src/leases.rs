@@ -82,7 +82,7 @@ pub(crate) async fn rebalance(inner: &Arc<Inner>) -> Result<()> {
         .list_agents()
         .await?
         .iter()
-        .filter(|a| a.id == inner.agent.id || a.heartbeat_at_ms + ttl > now)
+        .filter(|a| a.id == inner.agent.id || a.is_live(now, ttl))
         .count()
         .max(1);
     let fair_share = partitions.len().div_ceil(live_agents);

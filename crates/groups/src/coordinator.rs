@@ -263,7 +263,7 @@ impl GroupCoordinator {
             .await
             .map_err(|e| GroupError::storage(&e))?
             .into_iter()
-            .filter(|a| a.id == own || a.heartbeat_at_ms + self.inner.lease_ttl_ms > now)
+            .filter(|a| a.id == own || a.is_live(now, self.inner.lease_ttl_ms))
             .map(|a| a.id)
             .collect();
         if !agents.iter().any(|a| a == own) {
@@ -865,9 +865,16 @@ impl GroupCoordinator {
     /// each partition is assigned to. Answers from any agent.
     pub async fn lag(&self, group_id: &str) -> Result<GroupLag, GroupError> {
         let description = self.inspect(group_id).await?;
+        self.lag_of(&description).await
+    }
+
+    /// [`GroupCoordinator::lag`] for a group already described (by
+    /// [`GroupCoordinator::inspect`]), so a caller that shows both reads the group once.
+    pub async fn lag_of(&self, description: &GroupDescription) -> Result<GroupLag, GroupError> {
         if description.state == GroupState::Dead {
             return Err(GroupError::GroupIdNotFound);
         }
+        let group_id = description.group_id.as_str();
         let committed = self.committed(group_id).await?;
         let mut partitions: BTreeMap<(String, PartitionId), PartitionLag> = BTreeMap::new();
         for offset in committed {

@@ -232,7 +232,7 @@ impl Group {
         group
     }
 
-    /// The member ids of members of the current generation.
+    /// Whether the group has no members.
     pub(crate) fn is_empty(&self) -> bool {
         self.members.is_empty()
     }

@@ -22,7 +22,7 @@ pub(crate) async fn live_brokers(context: &ServerContext) -> Vec<Broker> {
         Ok(agents) => agents
             .into_iter()
             // An agent that missed heartbeats for a lease TTL is as good as gone.
-            .filter(|a| a.id == engine.agent_id() || a.heartbeat_at_ms + context.lease_ttl_ms > now)
+            .filter(|a| a.id == engine.agent_id() || a.is_live(now, context.lease_ttl_ms))
             .filter_map(|a| {
                 let (host, port) = endpoint(&a)?;
                 Some(Broker {

@@ -9,7 +9,7 @@ pub(crate) const SOURCE_STATIC_BROKER: i8 = 4;
 /// Kafka's config source for a default value.
 pub(crate) const SOURCE_DEFAULT: i8 = 5;
 
-/// [`describe`], with each value's Kafka config source: default, or set on the topic.
+/// [`TopicConfig::entries`], with each value's Kafka config source: default, or set on the topic.
 pub(crate) fn describe_with_source(config: &TopicConfig) -> Vec<(&'static str, String, i8)> {
     let defaults = TopicConfig::default().entries();
     config

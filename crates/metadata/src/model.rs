@@ -335,6 +335,12 @@ pub struct StoredGroup {
 }
 
 impl AgentInfo {
+    /// Whether the agent heartbeated within `ttl_ms` of `now_ms`: an agent silent for a
+    /// lease TTL is as good as gone, for leases, coordinators and the API alike.
+    pub fn is_live(&self, now_ms: TimestampMs, ttl_ms: i64) -> bool {
+        self.heartbeat_at_ms + ttl_ms > now_ms
+    }
+
     /// An agent with an id and advertised address; timestamps are filled in on registration.
     pub fn new(id: impl Into<String>, advertised_addr: impl Into<String>) -> Self {
         Self {

@@ -40,23 +40,28 @@ pub struct NewRecord {
     pub timestamp: TimestampMs,
 }
 
-/// Every record of one stored batch (base offset already patched), decompressed.
-/// Control records (transaction markers) are skipped.
-pub fn decode_records(batch: &Bytes) -> Result<Vec<Record>, BatchError> {
+/// The decompressed records of one stored batch, and the map from a record's own
+/// timestamp to the one it is read with (the batch's max timestamp for LogAppendTime).
+pub(crate) fn decode_wire(
+    batch: &Bytes,
+) -> Result<(Vec<WireRecord>, impl Fn(TimestampMs) -> TimestampMs), BatchError> {
     let header = BatchHeader::parse(batch)?;
     let mut buf = batch.clone();
     let set = RecordBatchDecoder::decode(&mut buf).map_err(|_| BatchError::Undecodable)?;
-    Ok(set
-        .records
+    let log_append_time = header.is_log_append_time().then_some(header.max_timestamp);
+    Ok((set.records, move |own| log_append_time.unwrap_or(own)))
+}
+
+/// Every record of one stored batch (base offset already patched), decompressed.
+/// Control records (transaction markers) are skipped.
+pub fn decode_records(batch: &Bytes) -> Result<Vec<Record>, BatchError> {
+    let (records, timestamp_of) = decode_wire(batch)?;
+    Ok(records
         .into_iter()
         .filter(|r| !r.control)
         .map(|r| Record {
             offset: r.offset,
-            timestamp: if header.is_log_append_time() {
-                header.max_timestamp
-            } else {
-                r.timestamp
-            },
+            timestamp: timestamp_of(r.timestamp),
             key: r.key,
             value: r.value,
             headers: r

@@ -2,28 +2,18 @@
 //! StreamHouse looks inside a batch (decompressing it if needed); it is off the hot path.
 
 use bytes::Bytes;
-use kafka_protocol::records::RecordBatchDecoder;
 use streamhouse_types::{Offset, TimestampMs};
 
-use crate::batch::{BatchError, BatchHeader};
+use crate::batch::BatchError;
+use crate::records::decode_wire;
 
 /// `(offset, timestamp)` of every record in one stored batch (base offset already
 /// patched). For LogAppendTime batches every record carries the batch's max timestamp.
 pub fn record_timestamps(batch: &Bytes) -> Result<Vec<(Offset, TimestampMs)>, BatchError> {
-    let header = BatchHeader::parse(batch)?;
-    let mut buf = batch.clone();
-    let set = RecordBatchDecoder::decode(&mut buf).map_err(|_| BatchError::Undecodable)?;
-    Ok(set
-        .records
+    let (records, timestamp_of) = decode_wire(batch)?;
+    Ok(records
         .iter()
-        .map(|r| {
-            let timestamp = if header.is_log_append_time() {
-                header.max_timestamp
-            } else {
-                r.timestamp
-            };
-            (r.offset, timestamp)
-        })
+        .map(|r| (r.offset, timestamp_of(r.timestamp)))
         .collect())
 }
 

@@ -48,7 +48,7 @@ async fn views(state: &AppState) -> Result<Vec<AgentView>, ApiError> {
     Ok(agents
         .into_iter()
         .map(|a| {
-            let live = a.heartbeat_at_ms + state.inner.lease_ttl_ms > now;
+            let live = a.is_live(now, state.inner.lease_ttl_ms);
             AgentView {
                 partitions: led.get(&a.id).copied().unwrap_or(0),
                 status: if live { "live" } else { "dead" },

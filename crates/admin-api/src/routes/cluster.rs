@@ -42,7 +42,7 @@ pub(crate) async fn overview(State(state): State<AppState>) -> Result<Json<Overv
         partitions: partitions.len(),
         live_agents: agents
             .iter()
-            .filter(|a| a.heartbeat_at_ms + state.inner.lease_ttl_ms > now)
+            .filter(|a| a.is_live(now, state.inner.lease_ttl_ms))
             .count(),
         agents: agents.len(),
         consumer_groups: state.groups().all_groups().await?.len(),

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use streamhouse_groups::{GroupState, OffsetCommit, PartitionLag};
+use streamhouse_groups::{OffsetCommit, PartitionLag};
 use streamhouse_types::TopicPartition;
 
 use crate::error::ApiError;
@@ -127,10 +127,8 @@ pub(crate) async fn detail(
     Path(id): Path<String>,
 ) -> Result<Json<GroupDetail>, ApiError> {
     let group = state.groups().inspect(&id).await?;
-    if group.state == GroupState::Dead {
-        return Err(streamhouse_groups::GroupError::GroupIdNotFound.into());
-    }
-    let lag = state.groups().lag(&id).await?;
+    // Unknown (Dead) groups are a 404 from here.
+    let lag = state.groups().lag_of(&group).await?;
     Ok(Json(GroupDetail {
         group_id: group.group_id,
         state: group.state.as_str().to_owned(),

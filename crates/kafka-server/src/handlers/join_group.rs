@@ -22,12 +22,8 @@ pub(crate) async fn handle(
         client_id: caller.client_id.clone(),
         client_host: caller.host.clone(),
         session_timeout_ms: request.session_timeout_ms,
-        // v0 has no rebalance timeout: the session timeout stands in, as in Kafka.
-        rebalance_timeout_ms: if version >= 1 {
-            request.rebalance_timeout_ms
-        } else {
-            request.session_timeout_ms
-        },
+        // -1 in v0, which has none; the group lets the session timeout stand in.
+        rebalance_timeout_ms: request.rebalance_timeout_ms,
         protocol_type: request.protocol_type.to_string(),
         protocols: request
             .protocols
