@@ -10,26 +10,29 @@ import sys
 
 ALLOWED = {
     "streamhouse-types": set(),
+    "streamhouse-metrics": set(),
     "streamhouse-records": {"streamhouse-types"},
     "streamhouse-config": {"streamhouse-types"},
     "streamhouse-metadata": {"streamhouse-types", "streamhouse-config"},
-    "streamhouse-storage": {"streamhouse-types", "streamhouse-config"},
+    "streamhouse-storage": {"streamhouse-types", "streamhouse-config", "streamhouse-metrics"},
     "streamhouse-engine": {
         "streamhouse-types", "streamhouse-records", "streamhouse-metadata",
-        "streamhouse-storage", "streamhouse-config",
+        "streamhouse-storage", "streamhouse-config", "streamhouse-metrics",
     },
     "streamhouse-kafka-proto": set(),
     "streamhouse-groups": {
         "streamhouse-kafka-proto", "streamhouse-engine", "streamhouse-metadata",
-        "streamhouse-types", "streamhouse-config",
+        "streamhouse-types", "streamhouse-config", "streamhouse-metrics",
     },
     "streamhouse-admin-api": {
         "streamhouse-groups", "streamhouse-engine", "streamhouse-metadata",
         "streamhouse-records", "streamhouse-types", "streamhouse-config",
+        "streamhouse-metrics",
     },
     "streamhouse-kafka-server": {
         "streamhouse-kafka-proto", "streamhouse-groups", "streamhouse-engine",
         "streamhouse-metadata", "streamhouse-types", "streamhouse-config",
+        "streamhouse-metrics",
     },
     "streamhouse-test-support": {"streamhouse-records"},
     "streamhouse-kafka-bench": set(),  # talks to an agent over the wire only

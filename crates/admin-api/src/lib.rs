@@ -2,14 +2,18 @@
 //!
 //! Layer: beside `kafka-server`, above `groups` and `engine`; nothing imports it but the
 //! binary. One axum router serves the REST admin API under `/api/v1` (cluster, topics,
-//! partitions, messages, consumer groups, agents), the health checks `/health`, `/live`
-//! and `/ready`, and the OpenAPI 3 document at `/api/v1/openapi.json`, generated from
-//! the handlers with utoipa. Every error has one JSON shape, [`ErrorBody`].
+//! partitions, messages, consumer groups, agents, sampled metrics history), the health
+//! checks `/health`, `/live` and `/ready`, Prometheus `/metrics`, live events on the
+//! WebSocket `/ws`, and the OpenAPI 3 document at `/api/v1/openapi.json`, generated from
+//! the handlers with utoipa. Every error has one JSON shape, [`ErrorBody`]. Every routed
+//! request gets a request id (`x-request-id`) and a tracing span.
 #![warn(missing_docs)]
 
 mod error;
 mod extract;
+mod live;
 mod openapi;
+mod request_log;
 mod routes;
 mod state;
 
@@ -22,12 +26,17 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::{ApiError, ErrorBody};
 pub use openapi::ApiDoc;
+pub use request_log::REQUEST_ID;
 pub use state::AppState;
 
 /// The whole HTTP surface as a router (also usable in tests without a socket).
 pub fn router(state: AppState) -> Router {
     let limit = state.inner.config.max_body_bytes.as_u64() as usize;
     routes::routes()
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_log::track,
+        ))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -53,10 +62,14 @@ impl HttpServer {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` is cancelled, then lets in-flight requests finish.
+    /// Serves, and samples live metrics, until `shutdown` is cancelled; then lets
+    /// in-flight requests finish.
     pub async fn run(self, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
-        axum::serve(self.listener, router(state))
+        let sampler = tokio::spawn(live::run_sampler(state.clone(), shutdown.clone()));
+        let served = axum::serve(self.listener, router(state))
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
+            .await;
+        sampler.abort();
+        served
     }
 }

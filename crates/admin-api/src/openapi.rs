@@ -3,7 +3,7 @@
 use axum::Json;
 use utoipa::OpenApi;
 
-use crate::routes::{agents, cluster, groups, health, messages, topics};
+use crate::routes::{agents, cluster, groups, health, messages, metrics, topics, ws};
 
 /// The API description served at `/api/v1/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -17,11 +17,12 @@ use crate::routes::{agents, cluster, groups, health, messages, topics};
         messages::browse, messages::produce,
         groups::list, groups::detail, groups::lag, groups::reset, groups::delete,
         agents::list, agents::detail,
+        metrics::prometheus, metrics::history, ws::upgrade,
     ),
     components(schemas(crate::ErrorBody)),
     tags(
         (name = "health"), (name = "cluster"), (name = "topics"), (name = "messages"),
-        (name = "consumer-groups"), (name = "agents"),
+        (name = "consumer-groups"), (name = "agents"), (name = "metrics"),
     )
 )]
 pub struct ApiDoc;

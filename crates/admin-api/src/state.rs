@@ -7,6 +7,9 @@ use streamhouse_config::HttpConfig;
 use streamhouse_engine::Engine;
 use streamhouse_groups::GroupCoordinator;
 use streamhouse_types::TimestampMs;
+use tokio_util::sync::CancellationToken;
+
+use crate::live::Live;
 
 /// Shared state of the HTTP surface. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -22,6 +25,9 @@ pub(crate) struct Inner {
     /// How long an agent counts as live after its last heartbeat.
     pub(crate) lease_ttl_ms: i64,
     pub(crate) draining: AtomicBool,
+    /// Cancelled when draining starts: WebSockets close so shutdown need not wait.
+    pub(crate) closing: CancellationToken,
+    pub(crate) live: Live,
 }
 
 impl AppState {
@@ -36,9 +42,11 @@ impl AppState {
             inner: Arc::new(Inner {
                 engine,
                 groups,
-                config,
                 lease_ttl_ms,
                 draining: AtomicBool::new(false),
+                closing: CancellationToken::new(),
+                live: Live::new(config.metrics_interval, config.metrics_history),
+                config,
             }),
         }
     }
@@ -47,6 +55,7 @@ impl AppState {
     /// stop sending traffic before the listeners close.
     pub fn start_draining(&self) {
         self.inner.draining.store(true, Ordering::SeqCst);
+        self.inner.closing.cancel();
     }
 
     pub(crate) fn is_draining(&self) -> bool {

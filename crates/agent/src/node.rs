@@ -4,9 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
+use object_store::ObjectStore;
 use streamhouse_config::Config;
 use streamhouse_engine::{Engine, EngineParts};
 use streamhouse_metadata::AgentInfo;
+use streamhouse_metrics::Metrics;
+use streamhouse_storage::{InstrumentedStore, StorageCounters};
 use streamhouse_types::SystemClock;
 
 /// The agent id: configured, or generated once and kept in the data dir so a restarted
@@ -60,13 +63,21 @@ pub(crate) async fn start_engine(config: &Config, advertised_addr: &str) -> anyh
             .with_context(|| "opening the metadata store".to_string())?;
     let mut agent = AgentInfo::new(agent_id(config)?, advertised_addr);
     agent.rack = config.node.rack.clone();
+    // Every object-store request is counted (streamhouse_s3_*); the engine, the Kafka and
+    // HTTP layers record into the same registry.
+    let metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    let object_store: Arc<dyn ObjectStore> = Arc::new(
+        InstrumentedStore::new(opened.store, Arc::new(StorageCounters::default()))
+            .with_metrics(Arc::clone(&metrics)),
+    );
     let engine = Engine::start(EngineParts {
         metadata,
-        object_store: opened.store,
+        object_store,
         remote_store: opened.remote,
         config: config.engine.clone(),
         agent,
         clock: Arc::new(SystemClock),
+        metrics,
     })
     .await
     .context("starting the engine")?;

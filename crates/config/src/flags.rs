@@ -167,6 +167,16 @@ pub struct ConfigFlags {
     /// [http.max_body_bytes] Largest HTTP request body accepted [default: 8MiB]
     #[arg(long = "http-max-body-bytes", value_name = "SIZE")]
     pub http_max_body_bytes: Option<String>,
+    /// [http.metrics_interval] How often rates and lag are sampled for /api/v1/metrics
+    /// and the WebSocket [default: 5s]
+    #[arg(long = "http-metrics-interval", value_name = "DURATION")]
+    pub http_metrics_interval: Option<String>,
+    /// [http.metrics_history] Sampled history kept in memory [default: 1h]
+    #[arg(long = "http-metrics-history", value_name = "DURATION")]
+    pub http_metrics_history: Option<String>,
+    /// [http.lag_alert_threshold] Group lag (records) that raises a lag_alert [default: 1000]
+    #[arg(long = "http-lag-alert-threshold", value_name = "N")]
+    pub http_lag_alert_threshold: Option<String>,
 
     /// [log.format] Log format: text or json [default: text]
     #[arg(long = "log-format", value_name = "FORMAT")]
@@ -275,6 +285,13 @@ impl ConfigFlags {
             ("http", "listen", &self.http_listen),
             ("http", "max_browse_records", &self.http_max_browse_records),
             ("http", "max_body_bytes", &self.http_max_body_bytes),
+            ("http", "metrics_interval", &self.http_metrics_interval),
+            ("http", "metrics_history", &self.http_metrics_history),
+            (
+                "http",
+                "lag_alert_threshold",
+                &self.http_lag_alert_threshold,
+            ),
             ("log", "format", &self.log_format),
             ("log", "filter", &self.log_filter),
         ]

@@ -255,6 +255,14 @@ pub struct HttpConfig {
     /// Largest request body accepted (a produce over HTTP, a topic definition).
     #[serde(with = "size")]
     pub max_body_bytes: ByteSize,
+    /// How often the agent samples rates and lag for `/api/v1/metrics` and the WebSocket.
+    #[serde(with = "duration")]
+    pub metrics_interval: Duration,
+    /// How much sampled history `/api/v1/metrics` keeps in memory.
+    #[serde(with = "duration")]
+    pub metrics_history: Duration,
+    /// Total lag (records) above which a group raises a `lag_alert` on the WebSocket.
+    pub lag_alert_threshold: i64,
 }
 
 impl Default for HttpConfig {
@@ -263,6 +271,9 @@ impl Default for HttpConfig {
             listen: "127.0.0.1:8080".to_owned(),
             max_browse_records: 1000,
             max_body_bytes: ByteSize::mib(8),
+            metrics_interval: Duration::from_secs(5),
+            metrics_history: Duration::from_secs(3600),
+            lag_alert_threshold: 1000,
         }
     }
 }

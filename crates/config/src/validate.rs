@@ -128,6 +128,28 @@ impl Config {
                 "must be at least 1KiB".to_owned(),
             ));
         }
+        if self.http.metrics_interval < Duration::from_millis(100) {
+            out.push(Problem::new(
+                &["http.metrics_interval"],
+                "must be at least 100ms".to_owned(),
+            ));
+        }
+        if self.http.metrics_history < self.http.metrics_interval
+            || self.http.metrics_history.as_secs_f64() / self.http.metrics_interval.as_secs_f64()
+                > 100_000.0
+        {
+            out.push(Problem::new(
+                &["http.metrics_history", "http.metrics_interval"],
+                "metrics_history must be at least one metrics_interval and at most 100000 of them"
+                    .to_owned(),
+            ));
+        }
+        if self.http.lag_alert_threshold < 0 {
+            out.push(Problem::new(
+                &["http.lag_alert_threshold"],
+                "must be at least 0".to_owned(),
+            ));
+        }
         let g = &self.groups;
         if g.min_session_timeout.is_zero() || g.min_session_timeout > g.max_session_timeout {
             out.push(Problem::new(

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use streamhouse_config::EngineConfig;
 use streamhouse_metadata::{AgentInfo, MetadataStore, PartitionState, Topic, TopicConfig};
+use streamhouse_metrics::Metrics;
 use streamhouse_records::validate_batches;
 use streamhouse_storage::{SegmentStore, SegmentStoreConfig};
 use streamhouse_types::{Clock, Offset, TopicPartition, validate_topic_name};
@@ -35,6 +36,8 @@ pub struct EngineParts {
     pub agent: AgentInfo,
     /// Time source.
     pub clock: Arc<dyn Clock>,
+    /// Where the engine and the storage under it record their Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 /// An append whose offsets are assigned, waiting to become durable.
@@ -99,6 +102,7 @@ pub(crate) struct Inner {
     /// Unreferenced objects the collector has seen, with when it first saw each.
     pub(crate) gc_suspects: std::sync::Mutex<HashMap<String, i64>>,
     pub(crate) stats: EngineStats,
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 /// The log engine. Cheap to clone; all clones share one engine.
@@ -122,7 +126,8 @@ impl Engine {
                 initial_backoff: Duration::from_millis(10),
                 max_backoff: config.upload_max_backoff,
             },
-        );
+        )
+        .with_metrics(Arc::clone(&parts.metrics));
         let inner = Arc::new(Inner {
             metadata: parts.metadata,
             segments,
@@ -141,6 +146,7 @@ impl Engine {
             rebalance_lock: tokio::sync::Mutex::new(()),
             gc_suspects: std::sync::Mutex::new(HashMap::new()),
             stats: EngineStats::default(),
+            metrics: parts.metrics,
             config,
         });
         let mut agent = inner.agent.clone();
@@ -179,6 +185,38 @@ impl Engine {
     /// Counters.
     pub fn stats(&self) -> &EngineStats {
         &self.inner.stats
+    }
+
+    /// The Prometheus metrics this engine records into; the protocol layers above record
+    /// into the same registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The read cache's configured size.
+    pub fn cache_capacity_bytes(&self) -> u64 {
+        self.inner.config.read_cache_bytes.as_u64()
+    }
+
+    /// Checks that the object store answers: a HEAD of a key that need not exist
+    /// (not-found is an answer). For readiness probes.
+    pub async fn check_object_store(&self, timeout: Duration) -> Result<()> {
+        let probe = object_store::path::Path::from("streamhouse-readiness-probe");
+        let store = self.inner.segments.object_store();
+        match tokio::time::timeout(timeout, store.head(&probe)).await {
+            Err(_) => Err(Error::Storage(streamhouse_storage::Error::Store {
+                op: "head",
+                source: object_store::Error::Generic {
+                    store: "probe",
+                    source: format!("no answer within {timeout:?}").into(),
+                },
+            })),
+            Ok(Ok(_) | Err(object_store::Error::NotFound { .. })) => Ok(()),
+            Ok(Err(source)) => Err(Error::Storage(streamhouse_storage::Error::Store {
+                op: "head",
+                source,
+            })),
+        }
     }
 
     /// Bytes held by the read cache.
@@ -271,6 +309,7 @@ impl Engine {
                 self.inner.drop_partition(&log, CloseReason::TopicDeleted);
             }
         }
+        self.inner.metrics.producer.forget_topic(name);
         Ok(topic)
     }
 
@@ -385,6 +424,14 @@ impl Engine {
                     .stats
                     .bytes_appended
                     .fetch_add(len as u64, Ordering::Relaxed);
+                let records: u64 = batches
+                    .iter()
+                    .map(|(h, _)| u64::try_from(h.record_count).unwrap_or(0))
+                    .sum();
+                self.inner
+                    .metrics
+                    .producer
+                    .appended(&tp.topic, records, len as u64);
                 (outcome, durable)
             }
             Ok((outcome, None)) => {
@@ -636,6 +683,7 @@ impl Inner {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(log.tp.clone(), log);
+        self.metrics.agent.lease_acquired();
         if let Some(previous) = previous {
             previous.close(CloseReason::LostLease);
         }
@@ -653,6 +701,7 @@ impl Inner {
                 .is_some_and(|current| Arc::ptr_eq(current, log))
             {
                 map.remove(&log.tp);
+                self.metrics.agent.lease_lost();
             }
         }
         let dropped = {

@@ -105,6 +105,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
     }
     let payload = builder.finish();
 
+    let started = Instant::now();
     let mut key = inner.segments.new_flush_key();
     let mut uploaded_at = Instant::now();
     if let Err(error) = inner
@@ -112,6 +113,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
         .put_until(&key, payload.clone(), &inner.abort)
         .await
     {
+        inner.metrics.storage.flush_failed();
         fail_all(taken, &error.into());
         return;
     }
@@ -182,6 +184,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
             }
             Err(error) => {
                 tracing::warn!(%error, ?backoff, "flush commit failed; retrying");
+                inner.metrics.storage.flush_failed();
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(inner.config.upload_max_backoff);
             }
@@ -199,6 +202,10 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
         }
     }
     inner.stats.flushes.fetch_add(1, Ordering::Relaxed);
+    inner
+        .metrics
+        .storage
+        .flushed(started.elapsed(), flushed_bytes as u64);
 }
 
 fn fail_all(taken: Vec<Taken>, error: &Error) {

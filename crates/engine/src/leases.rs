@@ -32,7 +32,9 @@ pub(crate) async fn run(inner: Arc<Inner>) {
 
 async fn tick(inner: &Arc<Inner>) -> Result<()> {
     let now = inner.clock.now_ms();
-    if !inner.metadata.heartbeat_agent(&inner.agent.id, now).await? {
+    let beat = inner.metadata.heartbeat_agent(&inner.agent.id, now).await;
+    inner.metrics.agent.heartbeat(beat.is_ok());
+    if !beat? {
         // Deregistered (e.g. expired by an operator): register again.
         let mut agent = inner.agent.clone();
         agent.heartbeat_at_ms = now;
@@ -85,6 +87,7 @@ pub(crate) async fn rebalance(inner: &Arc<Inner>) -> Result<()> {
         .filter(|a| a.id == inner.agent.id || a.is_live(now, ttl))
         .count()
         .max(1);
+    inner.metrics.agent.set_live_agents(live_agents);
     let fair_share = partitions.len().div_ceil(live_agents);
 
     let existing: HashSet<(uuid::Uuid, i32)> = partitions

@@ -23,6 +23,7 @@
 //!     config: Default::default(),
 //!     agent: AgentInfo::new("agent-1", "127.0.0.1:9092"),
 //!     clock: Arc::new(SystemClock),
+//!     metrics: streamhouse_metrics::Metrics::new("doc"),
 //! })
 //! .await?;
 //! engine.create_topic("orders", 1, TopicConfig::default()).await?;

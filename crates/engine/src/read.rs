@@ -20,6 +20,8 @@ pub struct ReadResult {
     pub high_watermark: Offset,
     /// The partition's log start offset when read.
     pub log_start_offset: Offset,
+    /// Records in the returned batches (from their headers).
+    pub records: u64,
 }
 
 impl ReadResult {
@@ -51,7 +53,7 @@ fn take_batches(
     chunk: &Bytes,
     offset: Offset,
     budget: &mut usize,
-    out: &mut Vec<Bytes>,
+    out: &mut ReadResult,
 ) -> Result<(Offset, bool)> {
     let mut next = offset;
     let mut start: Option<usize> = None;
@@ -67,17 +69,18 @@ fn take_batches(
         let first_overall = out.is_empty() && start.is_none();
         if !first_overall && batch.len() > *budget {
             if let Some(s) = start {
-                out.push(chunk.slice(s..end));
+                out.chunks.push(chunk.slice(s..end));
             }
             return Ok((next, true));
         }
         *budget = budget.saturating_sub(batch.len());
+        out.records += u64::try_from(header.record_count).unwrap_or(0);
         start.get_or_insert(batch_start);
         end = pos;
         next = header.last_offset().saturating_add(1);
     }
     if let Some(s) = start {
-        out.push(chunk.slice(s..end));
+        out.chunks.push(chunk.slice(s..end));
     }
     Ok((next, false))
 }
@@ -104,6 +107,7 @@ pub(crate) async fn read(
         chunks: Vec::new(),
         high_watermark: hw,
         log_start_offset: log_start,
+        records: 0,
     };
     if offset < log_start || offset > hw {
         return Err(Error::OffsetOutOfRange {
@@ -135,9 +139,9 @@ pub(crate) async fn read(
                 .stats
                 .tail_reads
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            inner.metrics.cache.tail_hit();
             for chunk in tail {
-                let (after, full) =
-                    take_batches(tp, &chunk.bytes, next, &mut budget, &mut result.chunks)?;
+                let (after, full) = take_batches(tp, &chunk.bytes, next, &mut budget, &mut result)?;
                 next = after;
                 if full {
                     break;
@@ -175,7 +179,7 @@ pub(crate) async fn read(
                     row.byte_length as u64,
                 )
                 .await?;
-            let (after, full) = take_batches(tp, &chunk, next, &mut budget, &mut result.chunks)?;
+            let (after, full) = take_batches(tp, &chunk, next, &mut budget, &mut result)?;
             next = after.max(row.last_offset + 1);
             if full || budget == 0 || next >= hw {
                 return Ok(result);

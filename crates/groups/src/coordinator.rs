@@ -130,6 +130,8 @@ pub struct GroupLag {
 struct Loaded {
     group: Group,
     epoch: i64,
+    /// The generation last saved, to count rebalances.
+    saved_generation: i32,
 }
 
 /// `None` until the group is loaded, and again after it is handed over or deleted. The
@@ -363,6 +365,7 @@ impl GroupCoordinator {
             "group loaded"
         );
         *guard = Some(Loaded {
+            saved_generation: group.generation,
             group,
             epoch: claimed.coordinator_epoch,
         });
@@ -390,6 +393,10 @@ impl GroupCoordinator {
                 return Err(error);
             }
             loaded.group.dirty = false;
+            if loaded.group.generation != loaded.saved_generation {
+                loaded.saved_generation = loaded.group.generation;
+                self.inner.engine.metrics().groups.rebalanced();
+            }
         }
         for delivery in loaded.group.outbox.drain(..) {
             delivery.deliver();
@@ -639,7 +646,7 @@ impl GroupCoordinator {
         let Some(mut guard) = self.lock_group(group_id, false).await? else {
             return Err(GroupError::GroupIdNotFound);
         };
-        let Loaded { group, epoch } = loaded(&mut guard);
+        let Loaded { group, epoch, .. } = loaded(&mut guard);
         let subscribed: Option<BTreeSet<String>> = if group.is_empty() {
             Some(BTreeSet::new())
         } else if group.protocol_type.as_deref() == Some(CONSUMER) {
@@ -763,7 +770,7 @@ impl GroupCoordinator {
         let Some(mut guard) = self.lock_group(group_id, false).await? else {
             return Err(GroupError::GroupIdNotFound);
         };
-        let Loaded { group, epoch } = loaded(&mut guard);
+        let Loaded { group, epoch, .. } = loaded(&mut guard);
         if !group.is_empty() {
             return Err(GroupError::NonEmptyGroup);
         }
@@ -998,7 +1005,7 @@ impl GroupCoordinator {
                 }
             };
             let now = self.now();
-            let Loaded { group, epoch } = loaded(&mut guard);
+            let Loaded { group, epoch, .. } = loaded(&mut guard);
             if !group.is_empty() {
                 continue;
             }

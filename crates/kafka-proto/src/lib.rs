@@ -28,4 +28,4 @@ pub use kafka_protocol::ResponseError as ErrorCode;
 pub use kafka_protocol::messages;
 pub use kafka_protocol::messages::{ApiKey, RequestHeader};
 pub use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
-pub use requests::{Request, SUPPORTED, decode_request, is_supported};
+pub use requests::{Request, SUPPORTED, api_name, decode_request, is_supported};

@@ -9,11 +9,16 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
-use streamhouse_kafka_proto::{ApiKey, DecodeError, FrameError, decode_header, frame_len};
+use streamhouse_metrics::KafkaMetrics;
+
+use streamhouse_kafka_proto::{
+    ApiKey, DecodeError, FrameError, api_name, decode_header, frame_len,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -76,6 +81,8 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
     let idle = context.config.idle_timeout;
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let context = &*context;
+    let metrics = &context.engine.metrics().kafka;
+    let _open = OpenConnection::new(metrics);
     let result: Result<(), Closed> = async {
         let mut in_flight: FuturesOrdered<PendingResponse<'_>> = FuturesOrdered::new();
         loop {
@@ -96,7 +103,7 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                         }
                         Read::Idle => continue,
                     };
-                    let request = decode_header(frame)?;
+                    let request = decode_header(frame).inspect_err(|_| metrics.request_error("Other"))?;
                     if request.api_key == ApiKey::Produce {
                         in_flight.push_back(handlers::submit_produce(context, request).await?);
                         continue;
@@ -107,7 +114,14 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                             socket.write_all(&response).await?;
                         }
                     }
-                    if let Some(response) = handlers::dispatch(context, peer, request).await? {
+                    let api = api_name(request.api_key);
+                    let started = Instant::now();
+                    let answered = handlers::dispatch(context, peer, request).await;
+                    match &answered {
+                        Ok(_) => metrics.request(api, started.elapsed()),
+                        Err(_) => metrics.request_error(api),
+                    }
+                    if let Some(response) = answered? {
                         socket.write_all(&response).await?;
                     }
                 }
@@ -127,5 +141,21 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
         Ok(()) => tracing::trace!(%peer, "connection closed"),
         Err(Closed::Io(error)) => tracing::debug!(%peer, %error, "connection dropped"),
         Err(error) => tracing::warn!(%peer, %error, "closing connection"),
+    }
+}
+
+/// Counts a connection open from creation to drop, however its future ends.
+struct OpenConnection<'a>(&'a KafkaMetrics);
+
+impl<'a> OpenConnection<'a> {
+    fn new(metrics: &'a KafkaMetrics) -> Self {
+        metrics.connection_opened();
+        Self(metrics)
+    }
+}
+
+impl Drop for OpenConnection<'_> {
+    fn drop(&mut self) {
+        self.0.connection_closed();
     }
 }

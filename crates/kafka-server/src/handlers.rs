@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use bytes::Bytes;
 use streamhouse_kafka_proto::{
@@ -150,10 +151,14 @@ async fn produce_pending(
     correlation_id: i32,
     request: streamhouse_kafka_proto::messages::ProduceRequest,
 ) -> PendingResponse<'_> {
+    let started = Instant::now();
     let acks = request.acks;
     let durable = produce::submit(context, version, request).await;
     Box::pin(async move {
         let response = durable.await;
+        let metrics = context.engine.metrics();
+        metrics.producer.acknowledged(started.elapsed());
+        metrics.kafka.request("Produce", started.elapsed());
         if acks == 0 {
             return Ok(None);
         }

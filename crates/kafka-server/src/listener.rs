@@ -85,6 +85,14 @@ impl KafkaServer {
         let limit = Arc::new(Semaphore::new(context.config.max_connections as usize));
         let tracker = TaskTracker::new();
         loop {
+            let at_limit = limit.available_permits() == 0;
+            if at_limit {
+                tracing::warn!(
+                    max = context.config.max_connections,
+                    "connection limit reached; not accepting until a connection closes"
+                );
+                context.engine.metrics().kafka.connection_limit_reached();
+            }
             let permit = tokio::select! {
                 permit = Arc::clone(&limit).acquire_owned() => match permit {
                     Ok(permit) => permit,

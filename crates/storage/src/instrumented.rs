@@ -4,7 +4,7 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -15,6 +15,7 @@ use object_store::{
     GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
     PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
+use streamhouse_metrics::{Metrics, StorageOp};
 
 /// Counters for one kind of request.
 #[derive(Debug, Default)]
@@ -26,14 +27,10 @@ pub(crate) struct OpCounters {
 }
 
 impl OpCounters {
-    fn record<T>(&self, started: Instant, bytes: u64, result: &object_store::Result<T>) {
-        self.record_outcome(started, bytes, result.is_ok());
-    }
-
-    fn record_outcome(&self, started: Instant, bytes: u64, ok: bool) {
+    fn record_outcome(&self, elapsed: Duration, bytes: u64, ok: bool) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.micros
-            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
         if ok {
             self.bytes.fetch_add(bytes, Ordering::Relaxed);
         } else {
@@ -98,16 +95,66 @@ pub struct StorageStats {
     pub list: OpStats,
 }
 
-/// Wraps a store and counts every request into [`StorageCounters`].
+/// Wraps a store and counts every request into [`StorageCounters`] and, when given, the
+/// agent's Prometheus metrics.
 pub struct InstrumentedStore {
     inner: Arc<dyn ObjectStore>,
     counters: Arc<StorageCounters>,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl InstrumentedStore {
     /// Wraps `inner`; the counters are shared with the caller.
     pub fn new(inner: Arc<dyn ObjectStore>, counters: Arc<StorageCounters>) -> Self {
-        Self { inner, counters }
+        Self {
+            inner,
+            counters,
+            metrics: None,
+        }
+    }
+
+    /// Also records every request into `metrics` (`streamhouse_s3_*`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    fn record<T>(
+        &self,
+        op: StorageOp,
+        started: Instant,
+        bytes: u64,
+        result: &object_store::Result<T>,
+    ) {
+        record(
+            &self.counters,
+            self.metrics.as_deref(),
+            op,
+            started,
+            bytes,
+            result.is_ok(),
+        );
+    }
+}
+
+fn record(
+    counters: &StorageCounters,
+    metrics: Option<&Metrics>,
+    op: StorageOp,
+    started: Instant,
+    bytes: u64,
+    ok: bool,
+) {
+    let elapsed = started.elapsed();
+    let op_counters = match op {
+        StorageOp::Put => &counters.put,
+        StorageOp::Get => &counters.get,
+        StorageOp::Delete => &counters.delete,
+        StorageOp::List => &counters.list,
+    };
+    op_counters.record_outcome(elapsed, bytes, ok);
+    if let Some(metrics) = metrics {
+        metrics.storage.request(op, elapsed, bytes, ok);
     }
 }
 
@@ -134,7 +181,7 @@ impl ObjectStore for InstrumentedStore {
         let started = Instant::now();
         let len = payload.content_length() as u64;
         let result = self.inner.put_opts(location, payload, opts).await;
-        self.counters.put.record(started, len, &result);
+        self.record(StorageOp::Put, started, len, &result);
         result
     }
 
@@ -146,7 +193,7 @@ impl ObjectStore for InstrumentedStore {
         // Multipart uploads are not used by StreamHouse's writers; counted as one PUT.
         let started = Instant::now();
         let result = self.inner.put_multipart_opts(location, opts).await;
-        self.counters.put.record(started, 0, &result);
+        self.record(StorageOp::Put, started, 0, &result);
         result
     }
 
@@ -157,7 +204,7 @@ impl ObjectStore for InstrumentedStore {
     ) -> object_store::Result<GetResult> {
         let started = Instant::now();
         let result = self.inner.get_opts(location, options).await;
-        self.counters.get.record(started, 0, &result);
+        self.record(StorageOp::Get, started, 0, &result);
         result
     }
 
@@ -165,34 +212,41 @@ impl ObjectStore for InstrumentedStore {
         let started = Instant::now();
         let result = self.inner.get_range(location, range).await;
         let len = result.as_ref().map_or(0, |b| b.len() as u64);
-        self.counters.get.record(started, len, &result);
+        self.record(StorageOp::Get, started, len, &result);
         result
     }
 
     async fn head(&self, location: &Path) -> object_store::Result<ObjectMeta> {
         let started = Instant::now();
         let result = self.inner.head(location).await;
-        self.counters.get.record(started, 0, &result);
+        self.record(StorageOp::Get, started, 0, &result);
         result
     }
 
     async fn delete(&self, location: &Path) -> object_store::Result<()> {
         let started = Instant::now();
         let result = self.inner.delete(location).await;
-        self.counters.delete.record(started, 0, &result);
+        self.record(StorageOp::Delete, started, 0, &result);
         result
     }
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
         let counters = Arc::clone(&self.counters);
+        let metrics = self.metrics.clone();
         let started = Instant::now();
         let failed = Arc::new(AtomicBool::new(false));
         let seen = Arc::clone(&failed);
         // Counted once, when the listing ends: S3's pagination is an implementation detail.
         let done = futures::stream::once(async move {
-            counters
-                .list
-                .record_outcome(started, 0, !failed.load(Ordering::Relaxed));
+            let ok = !failed.load(Ordering::Relaxed);
+            record(
+                &counters,
+                metrics.as_deref(),
+                StorageOp::List,
+                started,
+                0,
+                ok,
+            );
             None
         });
         self.inner
@@ -211,21 +265,21 @@ impl ObjectStore for InstrumentedStore {
     async fn list_with_delimiter(&self, prefix: Option<&Path>) -> object_store::Result<ListResult> {
         let started = Instant::now();
         let result = self.inner.list_with_delimiter(prefix).await;
-        self.counters.list.record(started, 0, &result);
+        self.record(StorageOp::List, started, 0, &result);
         result
     }
 
     async fn copy(&self, from: &Path, to: &Path) -> object_store::Result<()> {
         let started = Instant::now();
         let result = self.inner.copy(from, to).await;
-        self.counters.put.record(started, 0, &result);
+        self.record(StorageOp::Put, started, 0, &result);
         result
     }
 
     async fn copy_if_not_exists(&self, from: &Path, to: &Path) -> object_store::Result<()> {
         let started = Instant::now();
         let result = self.inner.copy_if_not_exists(from, to).await;
-        self.counters.put.record(started, 0, &result);
+        self.record(StorageOp::Put, started, 0, &result);
         result
     }
 }

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,6 +10,7 @@ use futures::TryStreamExt;
 use moka::future::Cache;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore, PutMode, PutOptions, PutPayload};
+use streamhouse_metrics::{Metrics, StorageOp};
 use streamhouse_types::{Offset, PartitionId};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -59,6 +61,7 @@ pub struct SegmentStore {
     store: Arc<dyn ObjectStore>,
     cache: Cache<CacheKey, Bytes>,
     config: SegmentStoreConfig,
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl fmt::Debug for SegmentStore {
@@ -85,7 +88,14 @@ impl SegmentStore {
             store,
             cache,
             config,
+            metrics: None,
         }
+    }
+
+    /// Also records retries and cache hits and misses into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// The underlying store.
@@ -176,6 +186,9 @@ impl SegmentStore {
                 }
                 Err(error) => {
                     tracing::warn!(key, attempt, ?backoff, error = %error, "upload failed; retrying");
+                    if let Some(metrics) = &self.metrics {
+                        metrics.storage.retry(StorageOp::Put);
+                    }
                     tokio::select! {
                         () = tokio::time::sleep(backoff) => {}
                         () = abort.cancelled() => return Err(Error::Cancelled { key: key.to_owned() }),
@@ -193,8 +206,14 @@ impl SegmentStore {
         let store = Arc::clone(&self.store);
         let path = Path::from(key);
         let backoff = self.config.initial_backoff;
-        self.cache
+        let metrics = self.metrics.clone();
+        let missed = Arc::new(AtomicBool::new(false));
+        let miss = Arc::clone(&missed);
+        let read = self
+            .cache
             .try_get_with(cache_key, async move {
+                // Runs only when no cached value (and no concurrent load) exists.
+                miss.store(true, Ordering::Relaxed);
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
@@ -210,6 +229,9 @@ impl SegmentStore {
                         Err(e) if attempt >= GET_ATTEMPTS => return Err(e),
                         Err(e) => {
                             tracing::debug!(key = %path, attempt, error = %e, "ranged GET failed; retrying");
+                            if let Some(metrics) = &metrics {
+                                metrics.storage.retry(StorageOp::Get);
+                            }
                             tokio::time::sleep(backoff * attempt).await;
                         }
                     }
@@ -221,7 +243,18 @@ impl SegmentStore {
                 start,
                 len,
                 source,
-            })
+            });
+        if let Some(metrics) = &self.metrics {
+            if missed.load(Ordering::Relaxed) {
+                metrics.cache.miss();
+            } else {
+                metrics.cache.segment_hit();
+            }
+            metrics
+                .cache
+                .set_size(self.cache.weighted_size(), self.config.cache_bytes);
+        }
+        read
     }
 
     /// Reads a whole object (for verification and tools).

@@ -1,5 +1,5 @@
 //! `/health` (the process answers), `/live` (same, for orchestrators), `/ready` (the
-//! metadata store answers and the agent is not draining).
+//! metadata store and the object store answer, and the agent is not draining).
 
 use axum::Json;
 use axum::extract::State;
@@ -33,7 +33,8 @@ pub(crate) async fn live() -> Json<Health> {
     health().await
 }
 
-/// Ready for traffic: the metadata store answers, and the agent is not shutting down.
+/// Ready for traffic: the metadata store and the object store answer, and the agent is
+/// not shutting down.
 #[utoipa::path(get, path = "/ready", tag = "health", responses(
     (status = 200, body = Health), (status = 503, body = Health)))]
 pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
@@ -43,6 +44,13 @@ pub(crate) async fn ready(State(state): State<AppState>) -> (StatusCode, Json<He
     }
     if let Err(error) = state.engine().metadata().ping().await {
         problems.push(format!("metadata store: {error}"));
+    }
+    if let Err(error) = state
+        .engine()
+        .check_object_store(std::time::Duration::from_secs(5))
+        .await
+    {
+        problems.push(format!("object store: {error}"));
     }
     if problems.is_empty() {
         (

@@ -10,14 +10,19 @@ pub(crate) mod cluster;
 pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod messages;
+pub(crate) mod metrics;
 pub(crate) mod topics;
+pub(crate) mod ws;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/live", get(health::live))
         .route("/ready", get(health::ready))
+        .route("/metrics", get(metrics::prometheus))
+        .route("/ws", get(ws::upgrade))
         .route("/api/v1/openapi.json", get(crate::openapi::document))
+        .route("/api/v1/metrics", get(metrics::history))
         .route("/api/v1/cluster", get(cluster::overview))
         .route("/api/v1/topics", get(topics::list).post(topics::create))
         .route(

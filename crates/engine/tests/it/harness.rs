@@ -88,6 +88,7 @@ impl Stores {
             config,
             agent: AgentInfo::new(agent, "127.0.0.1:9092"),
             clock: Arc::clone(&self.clock),
+            metrics: streamhouse_metrics::Metrics::new("test"),
         })
         .await
         .expect("engine starts")

@@ -35,6 +35,7 @@ async fn node() -> Node {
         },
         agent: AgentInfo::new("agent-1", "127.0.0.1:9092"),
         clock: Arc::new(SystemClock),
+        metrics: streamhouse_metrics::Metrics::new("test"),
     })
     .await
     .expect("engine");

@@ -29,6 +29,17 @@ pub(crate) async fn handle(
     _version: i16,
     request: FetchRequest,
 ) -> FetchResponse {
+    let started = std::time::Instant::now();
+    let response = fetch(context, request).await;
+    context
+        .engine
+        .metrics()
+        .consumer
+        .fetch_answered(started.elapsed());
+    response
+}
+
+async fn fetch(context: &ServerContext, request: FetchRequest) -> FetchResponse {
     if request.session_id != 0 {
         // We never hand out sessions, so a non-zero id is not ours.
         return FetchResponse::default().with_error_code(ErrorCode::FetchSessionIdNotFound.code());
@@ -54,13 +65,13 @@ pub(crate) async fn handle(
     let min_bytes = request.min_bytes.max(0) as usize;
     let max_bytes = request.max_bytes.max(0) as usize;
     loop {
-        let (response, total, failed) = read_once(context, &wanted, max_bytes).await;
-        if total >= min_bytes.max(1)
-            || failed
+        let read = read_once(context, &wanted, max_bytes).await;
+        if read.total >= min_bytes.max(1)
+            || read.failed
             || Instant::now() >= deadline
             || context.shutdown.is_cancelled()
         {
-            return response;
+            return read.answer(context, &wanted);
         }
         // Wait until any partition's high watermark passes its fetch offset.
         let waits = wanted.iter().flat_map(|(_, ps)| ps).map(|w| {
@@ -70,7 +81,7 @@ pub(crate) async fn handle(
         let waits: Vec<_> = waits.collect();
         if waits.is_empty() {
             tokio::time::sleep_until(deadline).await;
-            return response;
+            return read.answer(context, &wanted);
         }
         let (woke, index, _) = select_all(waits).await;
         let offset = wanted
@@ -85,22 +96,49 @@ pub(crate) async fn handle(
             tokio::time::sleep(remaining.min(Duration::from_millis(50))).await;
         }
         if Instant::now() >= deadline {
-            return read_once(context, &wanted, max_bytes).await.0;
+            return read_once(context, &wanted, max_bytes)
+                .await
+                .answer(context, &wanted);
         }
     }
 }
 
-/// Reads every partition once. Returns the response, the bytes it holds, and whether any
-/// partition failed (a failure is answered at once rather than waited on).
+/// One pass over every wanted partition.
+struct ReadOnce {
+    response: FetchResponse,
+    /// Bytes of record batches in the response.
+    total: usize,
+    /// Whether any partition failed (a failure is answered at once, not waited on).
+    failed: bool,
+    /// Records and bytes returned, per wanted topic (same order).
+    fetched: Vec<(u64, u64)>,
+}
+
+impl ReadOnce {
+    /// The response to send; counts what it carries.
+    fn answer(self, context: &ServerContext, wanted: &[(String, Vec<Wanted>)]) -> FetchResponse {
+        let metrics = &context.engine.metrics().consumer;
+        for ((name, _), (records, bytes)) in wanted.iter().zip(self.fetched) {
+            if bytes > 0 {
+                metrics.fetched(name, records, bytes);
+            }
+        }
+        self.response
+    }
+}
+
+/// Reads every partition once.
 async fn read_once(
     context: &ServerContext,
     wanted: &[(String, Vec<Wanted>)],
     max_bytes: usize,
-) -> (FetchResponse, usize, bool) {
+) -> ReadOnce {
     let mut total = 0usize;
     let mut failed = false;
     let mut topics = Vec::with_capacity(wanted.len());
+    let mut fetched = Vec::with_capacity(wanted.len());
     for (name, partitions) in wanted {
+        let (mut topic_records, mut topic_bytes) = (0u64, 0u64);
         let mut out = Vec::with_capacity(partitions.len());
         for w in partitions {
             let entry = PartitionData::default()
@@ -134,6 +172,8 @@ async fn read_once(
                         out.push(entry.with_records(Some(bytes::Bytes::new())));
                     } else {
                         total += read.len();
+                        topic_records += read.records;
+                        topic_bytes += read.len() as u64;
                         out.push(entry.with_records(Some(read.concat())));
                     }
                 }
@@ -164,10 +204,12 @@ async fn read_once(
                 ))
                 .with_partitions(out),
         );
+        fetched.push((topic_records, topic_bytes));
     }
-    (
-        FetchResponse::default().with_responses(topics),
+    ReadOnce {
+        response: FetchResponse::default().with_responses(topics),
         total,
         failed,
-    )
+        fetched,
+    }
 }

@@ -83,15 +83,37 @@ async fn finish(
         .with_base_offset(-1)
         .with_log_append_time_ms(-1)
         .with_log_start_offset(-1);
+    let refused = |code: ErrorCode| {
+        context
+            .engine
+            .metrics()
+            .producer
+            .error(&tp.topic, &format!("{code:?}"));
+        response.clone().with_error_code(code.code())
+    };
     let result = match submitted {
-        Err(Refused::Code(code)) => return response.with_error_code(code.code()),
+        Err(Refused::Code(code)) => return refused(code),
         Err(Refused::Engine(error)) => Err(error),
         Ok(submitted) => match tokio::time::timeout_at(deadline, submitted.durable()).await {
-            Err(_elapsed) => return response.with_error_code(ErrorCode::RequestTimedOut.code()),
+            Err(_elapsed) => return refused(ErrorCode::RequestTimedOut),
             Ok(result) => result,
         },
     };
     match result {
+        Err(error) => {
+            tracing::debug!(%tp, %error, "produce refused");
+            let code = to_error_code(&error);
+            context
+                .engine
+                .metrics()
+                .producer
+                .error(&tp.topic, &format!("{code:?}"));
+            response
+                .with_error_code(code.code())
+                .with_error_message(Some(streamhouse_kafka_proto::StrBytes::from_string(
+                    error.to_string(),
+                )))
+        }
         Ok(outcome) => {
             let log_start = context
                 .engine
@@ -102,14 +124,6 @@ async fn finish(
                 .with_base_offset(outcome.base_offset)
                 .with_log_append_time_ms(outcome.log_append_time.unwrap_or(-1))
                 .with_log_start_offset(log_start)
-        }
-        Err(error) => {
-            tracing::debug!(%tp, %error, "produce refused");
-            response
-                .with_error_code(to_error_code(&error).code())
-                .with_error_message(Some(streamhouse_kafka_proto::StrBytes::from_string(
-                    error.to_string(),
-                )))
         }
     }
 }
