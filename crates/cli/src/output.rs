@@ -4,8 +4,6 @@
 
 use std::io::Write;
 
-use serde_json::Value;
-
 use crate::error::{Error, Result};
 
 /// How to print answers.
@@ -32,7 +30,7 @@ pub(crate) fn print(text: &str) -> Result<()> {
 }
 
 /// Writes `value` as pretty JSON and a newline.
-pub(crate) fn print_json(value: &Value) -> Result<()> {
+pub(crate) fn print_json(value: &(impl serde::Serialize + ?Sized)) -> Result<()> {
     let mut text =
         serde_json::to_string_pretty(value).map_err(|e| Error::Output(std::io::Error::other(e)))?;
     text.push('\n');

@@ -201,11 +201,17 @@ pub(crate) async fn run(args: ProduceArgs) -> Result<()> {
     }
 
     if args.output.output == Output::Json {
-        return output::print_json(&json!({
-            "topic": args.topic,
-            "records": total,
-            "partitions": summary.values().collect::<Vec<_>>(),
-        }));
+        #[derive(Serialize)]
+        struct Summary<'a> {
+            topic: &'a str,
+            records: u64,
+            partitions: Vec<&'a PartitionSummary>,
+        }
+        return output::print_json(&Summary {
+            topic: &args.topic,
+            records: total,
+            partitions: summary.values().collect(),
+        });
     }
     let mut text = format!(
         "produced {total} record{} to {}\n",
