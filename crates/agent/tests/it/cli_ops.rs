@@ -574,3 +574,48 @@ fn cli_ops_unreachable_server_and_completions() {
         "unknown shells are usage errors"
     );
 }
+
+#[test]
+fn cli_ops_follow_prints_new_records_until_ctrl_c_and_commits() {
+    use std::io::{BufRead, BufReader};
+
+    let agent = Agent::start();
+    ok(&agent, &["topic", "create", "feed"]);
+    ok_with(&agent, &["produce", "feed"], b"old\n");
+    let mut child = streamhouse()
+        .args([
+            "consume", "feed", "--follow", "--from", "1", "--group", "tail",
+        ])
+        .args(["--server", &agent.http])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn consume");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Started after "old" (offset 0); what arrives later is printed. (An offset, not
+    // `latest`, so the test does not race the command's start.)
+    std::thread::sleep(Duration::from_millis(300));
+    ok_with(&agent, &["produce", "feed"], b"new1\nnew2\n");
+    let lines: Vec<String> = (0..2)
+        .map(|_| {
+            rx.recv_timeout(Duration::from_secs(20))
+                .expect("a followed record")
+        })
+        .collect();
+    assert_eq!(lines, ["new1", "new2"]);
+
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "Ctrl-C is a normal end: {stderr}");
+    assert!(stderr.contains("consumed 2 records"), "{stderr}");
+    let group = json(&agent, &["group", "describe", "tail", "--output", "json"]);
+    assert_eq!(group["partitions"][0]["committed_offset"], 3, "{group}");
+}
