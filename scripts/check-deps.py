@@ -34,6 +34,7 @@ ALLOWED = {
         "streamhouse-metadata", "streamhouse-types", "streamhouse-config",
         "streamhouse-metrics",
     },
+    "streamhouse-cli": {"streamhouse-types", "streamhouse-config"},  # the REST API only
     "streamhouse-test-support": {"streamhouse-records"},
     "streamhouse-kafka-bench": set(),  # talks to an agent over the wire only
     "streamhouse-agent": None,  # the binary may use everything; nothing may use it

@@ -1,9 +1,11 @@
 //! `streamhouse`: the one binary. `streamhouse serve` runs an agent; with no flags and no
-//! config it is an embedded node keeping everything under `./streamhouse-data`.
+//! config it is an embedded node keeping everything under `./streamhouse-data`. The
+//! client commands (`topic`, `produce`, `consume`, `group`, `agent`, `cluster`) live in
+//! `streamhouse-cli` and talk to an agent over its REST API.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod bench;
 mod logging;
@@ -29,6 +31,10 @@ enum Command {
     /// Write or verify a deterministic workload (used by crash-safety tests).
     #[command(hide = true)]
     Selftest(selftest::SelftestArgs),
+    #[command(flatten)]
+    Client(streamhouse_cli::Command),
+    /// Print a shell completion script (e.g. `streamhouse completions bash`).
+    Completions(streamhouse_cli::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,13 +49,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve::run(args).await,
-            Command::Bench(args) => bench::run(args).await,
-            Command::Selftest(args) => selftest::run(args).await,
+    match cli.command {
+        Command::Serve(args) => agent_exit(runtime.block_on(serve::run(args))),
+        Command::Bench(args) => agent_exit(runtime.block_on(bench::run(args))),
+        Command::Selftest(args) => agent_exit(runtime.block_on(selftest::run(args))),
+        Command::Client(command) => client_exit(runtime.block_on(streamhouse_cli::run(command))),
+        Command::Completions(args) => {
+            client_exit(args.write(&mut Cli::command(), &mut std::io::stdout()))
         }
-    });
+    }
+}
+
+/// The exit of `serve`, `bench` and `selftest`: config errors are usage errors (2).
+fn agent_exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -59,6 +71,19 @@ fn main() -> ExitCode {
             }
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit of a client command: 1 (2 for usage errors) with the error on stderr; a
+/// closed stdout (`streamhouse consume t | head`) is a normal end.
+fn client_exit(result: streamhouse_cli::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code())
         }
     }
 }

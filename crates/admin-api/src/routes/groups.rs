@@ -1,5 +1,7 @@
-//! Consumer groups: list with lag, detail with members and per-partition lag, reset
-//! offsets (only while the group has no active members, as Kafka), delete.
+//! Consumer groups: list with lag, detail with members and per-partition lag, reset or
+//! commit offsets (only while the group has no active members, as Kafka), delete.
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -293,6 +295,86 @@ pub(crate) async fn reset(
             })
             .collect(),
     ))
+}
+
+/// Offsets to commit for a group, as Kafka's admin tools commit them.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommitRequest {
+    /// The next offset to consume, per partition.
+    offsets: Vec<CommitOffset>,
+}
+
+/// One partition's next offset to consume.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CommitOffset {
+    topic: String,
+    partition: i32,
+    /// Non-negative; as in Kafka, it may lie past the log end.
+    offset: i64,
+}
+
+/// Commits offsets for a group (creating it if it does not exist). Refused with 409 while
+/// the group has members, as Kafka's tools refuse it. All or nothing: every partition is
+/// checked before any offset is written.
+#[utoipa::path(post, path = "/api/v1/consumer-groups/{id}/offsets", tag = "consumer-groups",
+    params(("id" = String, Path, description = "Group id")), request_body = CommitRequest,
+    responses((status = 200, body = Vec<CommitOffset>), (status = 404, body = crate::ErrorBody),
+        (status = 409, body = crate::ErrorBody), (status = 422, body = crate::ErrorBody)))]
+pub(crate) async fn commit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Body(request): Body<CommitRequest>,
+) -> Result<Json<Vec<CommitOffset>>, ApiError> {
+    if request.offsets.is_empty() {
+        return Err(ApiError::invalid("offsets is empty"));
+    }
+    let engine = state.engine();
+    let mut partition_counts: HashMap<&str, i32> = HashMap::new();
+    for o in &request.offsets {
+        if o.offset < 0 {
+            return Err(ApiError::invalid(format!(
+                "offset {} of {}-{} is negative",
+                o.offset, o.topic, o.partition
+            )));
+        }
+        let count = match partition_counts.get(o.topic.as_str()) {
+            Some(count) => *count,
+            None => {
+                let count = engine.topic(&o.topic).await?.partition_count;
+                partition_counts.insert(&o.topic, count);
+                count
+            }
+        };
+        if !(0..count).contains(&o.partition) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_partition",
+                format!("topic {:?} has no partition {}", o.topic, o.partition),
+            ));
+        }
+    }
+    let offsets = request
+        .offsets
+        .iter()
+        .map(|o| OffsetCommit {
+            topic: o.topic.clone(),
+            partition: o.partition,
+            offset: o.offset,
+            leader_epoch: -1,
+            metadata: Some("committed by the StreamHouse API".to_owned()),
+        })
+        .collect();
+    // Generation -1 with no member: accepted only while the group has no members.
+    let results = state
+        .groups()
+        .commit_offsets(&id, -1, "", None, offsets)
+        .await?;
+    if let Some(Err(error)) = results.into_iter().find(Result::is_err) {
+        return Err(error.into());
+    }
+    Ok(Json(request.offsets))
 }
 
 /// Deletes a group without members, with its committed offsets.

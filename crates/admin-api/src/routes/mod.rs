@@ -45,6 +45,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/api/v1/consumer-groups/{id}/lag", get(groups::lag))
         .route("/api/v1/consumer-groups/{id}/reset", post(groups::reset))
+        .route("/api/v1/consumer-groups/{id}/offsets", post(groups::commit))
         .route("/api/v1/agents", get(agents::list))
         .route("/api/v1/agents/{id}", get(agents::detail))
 }

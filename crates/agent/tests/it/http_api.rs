@@ -256,6 +256,7 @@ fn health_topics_messages_and_agents() {
         "/api/v1/topics",
         "/api/v1/topics/{name}/messages",
         "/api/v1/consumer-groups/{id}/reset",
+        "/api/v1/consumer-groups/{id}/offsets",
         "/ready",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
@@ -365,6 +366,15 @@ fn consumer_groups_lag_reset_and_delete() {
         (StatusCode::CONFLICT, Some("group_has_active_members")),
         "{body}"
     );
+    let (status, body) = parts(api.post(
+        "/api/v1/consumer-groups/readers/offsets",
+        json!({"offsets": [{"topic": "events", "partition": 0, "offset": 0}]}),
+    ));
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (StatusCode::CONFLICT, Some("group_has_active_members")),
+        "{body}"
+    );
     let (status, _) = parts(
         api.client
             .delete(format!("{}/api/v1/consumer-groups/readers", api.base))
@@ -424,4 +434,105 @@ fn consumer_groups_lag_reset_and_delete() {
         parts(api.get("/api/v1/consumer-groups/readers/lag")).0,
         StatusCode::NOT_FOUND
     );
+}
+
+#[test]
+fn committing_offsets_for_a_group_without_members() {
+    let agent = Agent::start();
+    let api = Api::new(&agent);
+    assert_eq!(
+        api.post("/api/v1/topics", json!({"name": "ledger", "partitions": 2}))
+            .status(),
+        StatusCode::CREATED
+    );
+    let records: Vec<Value> = (0..6)
+        .map(|i| json!({"value": format!("v{i}"), "partition": i % 2}))
+        .collect();
+    assert_eq!(
+        api.post(
+            "/api/v1/topics/ledger/messages",
+            json!({"records": records})
+        )
+        .status(),
+        StatusCode::OK
+    );
+
+    // A group nobody has heard of is created by its first commit.
+    let (status, committed) = parts(api.post(
+        "/api/v1/consumer-groups/auditors/offsets",
+        json!({"offsets": [
+            {"topic": "ledger", "partition": 0, "offset": 2},
+            {"topic": "ledger", "partition": 1, "offset": 3},
+        ]}),
+    ));
+    assert_eq!(status, StatusCode::OK, "{committed}");
+    assert_eq!(
+        committed,
+        json!([{"topic": "ledger", "partition": 0, "offset": 2}, {"topic": "ledger", "partition": 1, "offset": 3}])
+    );
+    let (status, detail) = parts(api.get("/api/v1/consumer-groups/auditors"));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(detail["state"], "Empty");
+    assert_eq!(detail["partitions"][0]["committed_offset"], 2);
+    assert_eq!(detail["partitions"][1]["committed_offset"], 3);
+    assert_eq!(detail["total_lag"], 1, "3 - 2 and 3 - 3: {detail}");
+
+    // Invalid requests change nothing, not even the valid offsets beside them.
+    for (body, expected_status, code) in [
+        (
+            json!({"offsets": [{"topic": "ledger", "partition": 0, "offset": 0},
+                {"topic": "ledger", "partition": 1, "offset": -1}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({"offsets": [{"topic": "ledger", "partition": 0, "offset": 0},
+                {"topic": "nowhere", "partition": 0, "offset": 1}]}),
+            StatusCode::NOT_FOUND,
+            "unknown_topic",
+        ),
+        (
+            json!({"offsets": [{"topic": "ledger", "partition": 0, "offset": 0},
+                {"topic": "ledger", "partition": 7, "offset": 1}]}),
+            StatusCode::NOT_FOUND,
+            "unknown_partition",
+        ),
+        (
+            json!({"offsets": []}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+    ] {
+        let (status, answer) =
+            parts(api.post("/api/v1/consumer-groups/auditors/offsets", body.clone()));
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (expected_status, Some(code)),
+            "{body} -> {answer}"
+        );
+    }
+    let (status, _) = parts(api.post(
+        "/api/v1/consumer-groups/auditors/offsets",
+        json!({"offsets": [{"topic": "ledger", "partition": 0, "offset": 1, "epoch": 3}]}),
+    ));
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown fields are refused"
+    );
+    let (_, detail) = parts(api.get("/api/v1/consumer-groups/auditors"));
+    assert_eq!(
+        detail["partitions"][0]["committed_offset"], 2,
+        "unchanged: {detail}"
+    );
+
+    // As in Kafka, an offset past the log end is accepted.
+    let (status, _) = parts(api.post(
+        "/api/v1/consumer-groups/auditors/offsets",
+        json!({"offsets": [{"topic": "ledger", "partition": 0, "offset": 100}]}),
+    ));
+    assert_eq!(status, StatusCode::OK);
+    let (_, lag) = parts(api.get("/api/v1/consumer-groups/auditors/lag"));
+    assert_eq!(lag["partitions"][0]["committed_offset"], 100);
+    assert_eq!(lag["partitions"][0]["lag"], 0);
 }

@@ -1,6 +1,7 @@
 //! Black-box tests of the real `streamhouse` binary.
 
 mod cli;
+mod cli_ops;
 mod crash;
 mod groups;
 mod groups_python;
