@@ -81,7 +81,7 @@ pub(crate) struct Live {
     capacity: usize,
     events: broadcast::Sender<Arc<str>>,
     previous_lag: Mutex<BTreeMap<String, i64>>,
-    previous_agents: Mutex<HashMap<String, &'static str>>,
+    previous_agents: Mutex<HashMap<String, (&'static str, String)>>,
 }
 
 impl Live {
@@ -112,6 +112,20 @@ impl Live {
 
     pub(crate) fn latest(&self) -> Option<Sample> {
         lock(&self.history).back().cloned()
+    }
+
+    /// Every agent's last known status, as the events a new subscriber starts from.
+    pub(crate) fn agent_statuses(&self) -> Vec<Event> {
+        let agents = lock(&self.previous_agents);
+        let mut ids: Vec<&String> = agents.keys().collect();
+        ids.sort();
+        ids.into_iter()
+            .map(|id| Event::AgentStatus {
+                agent_id: id.clone(),
+                address: agents[id].1.clone(),
+                status: agents[id].0,
+            })
+            .collect()
     }
 
     fn publish(&self, event: &Event) {
@@ -212,7 +226,7 @@ async fn sample(state: &AppState, rates: [f64; 4]) -> Result<(), SampleError> {
     {
         let mut previous = lock(&live.previous_agents);
         for (id, (status, address)) in &statuses {
-            if previous.get(id) != Some(status) {
+            if previous.get(id).map(|(s, _)| s) != Some(status) {
                 live.publish(&Event::AgentStatus {
                     agent_id: id.clone(),
                     address: address.clone(),
@@ -227,10 +241,7 @@ async fn sample(state: &AppState, rates: [f64; 4]) -> Result<(), SampleError> {
                 status: "removed",
             });
         }
-        *previous = statuses
-            .iter()
-            .map(|(id, (s, _))| (id.clone(), *s))
-            .collect();
+        *previous = statuses;
     }
 
     // Lag of every group; the Prometheus gauges only for groups coordinated here, so a

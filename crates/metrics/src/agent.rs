@@ -37,6 +37,11 @@ impl AgentMetrics {
             uptime: Gauge::default(),
             started: Instant::now(),
         };
+        for outcome in ["ok", "error"] {
+            metrics
+                .heartbeats
+                .get_or_create_owned(&OutcomeLabel { outcome });
+        }
         registry.register(
             "build",
             "StreamHouse version of this agent",

@@ -29,6 +29,9 @@ impl CacheMetrics {
             size: Gauge::default(),
             capacity: Gauge::default(),
         };
+        for tier in ["tail", "segment"] {
+            metrics.hits.get_or_create_owned(&TierLabel { tier });
+        }
         registry.register(
             "cache_hits",
             "Reads served from memory, by tier (tail: recent batches; segment: cached object ranges)",

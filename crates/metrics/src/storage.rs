@@ -24,6 +24,8 @@ pub enum StorageOp {
 }
 
 impl StorageOp {
+    const ALL: [Self; 4] = [Self::Put, Self::Get, Self::Delete, Self::List];
+
     fn label(self) -> OpLabel {
         let operation = match self {
             Self::Put => "put",
@@ -70,6 +72,20 @@ impl StorageMetrics {
             flush_duration: Histogram::new(crate::latency_buckets()),
             flush_bytes: Histogram::new(crate::size_buckets(1024.0, 16)),
         };
+        // Every series exists from the start, so rates and alerts see zeros, not gaps.
+        for op in StorageOp::ALL {
+            let label = op.label();
+            metrics.requests.get_or_create_owned(&label);
+            metrics.bytes.get_or_create_owned(&label);
+            metrics.duration.get_or_create_owned(&label);
+            metrics.errors.get_or_create_owned(&label);
+            metrics.retries.get_or_create_owned(&label);
+        }
+        for outcome in ["ok", "error"] {
+            metrics
+                .flushes
+                .get_or_create_owned(&OutcomeLabel { outcome });
+        }
         registry.register(
             "s3_requests",
             "Object-store requests, by operation (successful or not)",

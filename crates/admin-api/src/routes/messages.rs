@@ -60,6 +60,7 @@ pub(crate) struct BrowseQuery {
     from: From,
     /// Records to return in all (default 50, at most `http.max_browse_records`); with
     /// several partitions, each contributes up to the rest of that budget in turn.
+    #[param(minimum = 1)]
     limit: Option<u32>,
     /// `text` (default), `json` or `base64`.
     #[serde(default)]
@@ -71,8 +72,8 @@ pub(crate) struct BrowseQuery {
 pub(crate) struct Shown {
     /// `text`, `json` or `base64`: how `data` encodes the bytes.
     encoding: Format,
-    /// The bytes, as text, as a JSON value, or as base64.
-    #[schema(value_type = Object)]
+    /// The bytes, as text, as a JSON value (any JSON), or as base64.
+    #[schema(value_type = Value)]
     data: serde_json::Value,
 }
 
@@ -252,19 +253,29 @@ pub(crate) struct NewMessage {
     key: Option<String>,
     /// A string is sent as its text (or decoded from base64); any other JSON value is
     /// sent as its JSON text. Absent or null for a tombstone.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     value: Option<serde_json::Value>,
     /// Header values are text (or base64).
     #[serde(default)]
+    #[schema(required = false)]
     headers: BTreeMap<String, String>,
     /// The partition; by key hash if absent (round robin without a key).
     partition: Option<i32>,
+}
+
+/// The partition Kafka's default partitioner (the Java client's, and librdkafka's
+/// `murmur2_random`) picks for `key`, so HTTP and Kafka producers agree on where a key
+/// goes.
+fn kafka_partition_of(key: &[u8], partitions: i32) -> i32 {
+    let hash = murmur2::murmur2(key, murmur2::KAFKA_SEED) & 0x7fff_ffff;
+    (hash % partitions.max(1) as u32) as i32
 }
 
 /// Records to produce.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProduceRequest {
+    #[schema(min_items = 1)]
     records: Vec<NewMessage>,
     /// `text` (default) or `base64`: how keys, string values and header values are given.
     #[serde(default)]
@@ -330,13 +341,14 @@ pub(crate) async fn produce(
         let partition = match (message.partition, &key) {
             (Some(p), _) if (0..topic.partition_count).contains(&p) => p,
             (Some(p), _) => {
+                // The topic (the resource) exists; the body names a partition it has not.
                 return Err(ApiError::new(
-                    axum::http::StatusCode::NOT_FOUND,
+                    axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                     "unknown_partition",
                     format!("topic {name:?} has no partition {p}"),
                 ));
             }
-            (None, Some(key)) => (crc32c::crc32c(key) % topic.partition_count as u32) as i32,
+            (None, Some(key)) => kafka_partition_of(key, topic.partition_count),
             (None, None) => {
                 (ROUND_ROBIN.fetch_add(1, Ordering::Relaxed) % topic.partition_count as u32) as i32
             }
@@ -382,4 +394,33 @@ pub(crate) async fn produce(
         }
     }
     Ok(Json(produced.into_iter().flatten().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kafka_partition_of;
+
+    #[test]
+    fn keys_hash_like_kafkas_default_partitioner() {
+        // Kafka's Utils.murmur2 test vectors (UtilsTest.testMurmur2), as partitions of
+        // a topic with 2^31-1 partitions would show them: hash & 0x7fffffff.
+        let positive = |h: i32| (h as u32 & 0x7fff_ffff) as i32;
+        for (key, hash) in [
+            ("21", -973_932_308),
+            ("foobar", -790_332_482),
+            ("a-little-bit-long-string", -985_981_536),
+            ("a-little-bit-longer-string", -1_486_304_829),
+            (
+                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58_897_971,
+            ),
+        ] {
+            assert_eq!(
+                kafka_partition_of(key.as_bytes(), i32::MAX),
+                positive(hash),
+                "{key}"
+            );
+        }
+        assert_eq!(kafka_partition_of(b"any", 1), 0);
+    }
 }

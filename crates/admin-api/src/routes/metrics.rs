@@ -1,11 +1,12 @@
 //! `/metrics` for Prometheus, and `/api/v1/metrics`: the sampled history for dashboards.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
+use crate::extract::Params;
 use crate::live::Sample;
 use crate::state::AppState;
 
@@ -56,7 +57,7 @@ pub(crate) struct History {
     responses((status = 200, body = History)))]
 pub(crate) async fn history(
     State(state): State<AppState>,
-    Query(since): Query<Since>,
+    Params(since): Params<Since>,
 ) -> Json<History> {
     let config = &state.inner.config;
     Json(History {

@@ -59,6 +59,7 @@ pub(crate) struct Page {
     pub(crate) offset: usize,
     /// Items to return, 1..=1000 (default 100).
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 1000)]
     pub(crate) limit: usize,
 }
 

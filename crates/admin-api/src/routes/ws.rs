@@ -1,7 +1,8 @@
 //! `/ws`: live events over a WebSocket.
 //!
 //! Every message is a JSON text frame `{"type": ..., "data": ...}` (see [`Event`]):
-//! `hello` first, then the latest `metric_update`, then `metric_update` every
+//! `hello` first, then an `agent_status` per known agent and the latest
+//! `metric_update`, then `metric_update` every
 //! `http.metrics_interval`, `lag_update` when a group's lag changes, `lag_alert` when it
 //! crosses `http.lag_alert_threshold`, `agent_status` when an agent appears, goes down or
 //! comes back, and `error` if the client fell behind and events were dropped. Messages
@@ -31,6 +32,7 @@ async fn serve(state: AppState, mut socket: WebSocket) {
         lag_alert_threshold: state.inner.config.lag_alert_threshold,
     };
     let mut first = vec![hello];
+    first.extend(state.inner.live.agent_statuses());
     if let Some(sample) = state.inner.live.latest() {
         first.push(Event::MetricUpdate(sample));
     }

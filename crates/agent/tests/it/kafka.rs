@@ -16,6 +16,7 @@ pub(crate) struct Agent {
     pub(crate) http: String,
     flags: Vec<String>,
     dir: tempfile::TempDir,
+    stopped: bool,
 }
 
 impl Agent {
@@ -33,7 +34,14 @@ impl Agent {
             http,
             flags,
             dir,
+            stopped: false,
         }
+    }
+
+    /// Stops the agent (SIGTERM) and returns how it exited.
+    pub(crate) fn stop(&mut self) -> std::process::ExitStatus {
+        self.stopped = true;
+        terminate(&mut self.child)
     }
 
     /// Stops the agent (SIGTERM) and starts it again on the same data directory; it
@@ -80,6 +88,9 @@ impl Agent {
 
 impl Drop for Agent {
     fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
         let status = terminate(&mut self.child);
         if !std::thread::panicking() {
             assert!(status.success(), "agent exited with {status}");

@@ -7,7 +7,9 @@ mod groups;
 mod groups_python;
 mod http_api;
 mod kafka;
+mod metrics;
 mod rdkafka_client;
+mod schemathesis;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
