@@ -24,6 +24,8 @@ pub(crate) struct Inner {
     pub(crate) config: HttpConfig,
     /// How long an agent counts as live after its last heartbeat.
     pub(crate) lease_ttl_ms: i64,
+    /// Partitions of a topic created without a count (`engine.default_partitions`).
+    pub(crate) default_partitions: i32,
     pub(crate) draining: AtomicBool,
     /// Cancelled when draining starts: WebSockets close so shutdown need not wait.
     pub(crate) closing: CancellationToken,
@@ -37,12 +39,14 @@ impl AppState {
         groups: GroupCoordinator,
         config: HttpConfig,
         lease_ttl_ms: i64,
+        default_partitions: i32,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
                 engine,
                 groups,
                 lease_ttl_ms,
+                default_partitions,
                 draining: AtomicBool::new(false),
                 closing: CancellationToken::new(),
                 live: Live::new(config.metrics_interval, config.metrics_history),

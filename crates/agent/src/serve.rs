@@ -68,6 +68,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         groups.clone(),
         config.http.clone(),
         config.engine.lease_ttl.as_millis() as i64,
+        config.engine.default_partitions,
     );
     let stop_http = CancellationToken::new();
     let http_server = {

@@ -60,13 +60,13 @@ macro_rules! impl_metadata_store {
             use $crate::shared::{
                 AgentRow, GroupOffsetRow, GroupRow, PartitionRow, ProducerStateRow, SegmentRow,
                 TopicRow, check_commits, check_partition_count, check_partition_growth,
-                commit_order, db, encode_batches, is_unique_violation, new_topic_id, rows_match,
-                settle_outcomes, sql, valid_replacement,
+                commit_order, db, encode_batches, is_unique_violation, new_topic_id,
+                parse_topic_id, rows_match, settle_outcomes, sql, valid_replacement,
             };
             use $crate::{
                 AgentInfo, CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore,
-                PartitionCommit, PartitionState, ProducerState, Result, SegmentRef, StoredGroup,
-                Topic, TopicConfig,
+                PartitionCommit, PartitionSize, PartitionState, ProducerState, Result, SegmentRef,
+                StoredGroup, Topic, TopicConfig,
             };
 
             /// A write transaction of this backend.
@@ -559,6 +559,22 @@ macro_rules! impl_metadata_store {
                         .await
                         .map_err(db("list segments"))?;
                     Ok(rows.into_iter().map(SegmentRef::from).collect())
+                }
+
+                async fn partition_sizes(&self) -> Result<Vec<PartitionSize>> {
+                    let rows: Vec<(String, i32, i64)> = sqlx::query_as(sql::PARTITION_SIZES)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(db("sum segment sizes"))?;
+                    rows.into_iter()
+                        .map(|(topic_id, partition, bytes)| {
+                            Ok(PartitionSize {
+                                topic_id: parse_topic_id(&topic_id)?,
+                                partition,
+                                bytes,
+                            })
+                        })
+                        .collect()
                 }
 
                 async fn segment_for_timestamp(

@@ -207,6 +207,17 @@ pub struct PartitionState {
     pub lease_expires_at_ms: TimestampMs,
 }
 
+/// How many bytes of batches one partition has stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionSize {
+    /// The topic's id.
+    pub topic_id: Uuid,
+    /// The partition.
+    pub partition: PartitionId,
+    /// Bytes of stored record batches.
+    pub bytes: i64,
+}
+
 /// One partition's contiguous run of batches inside one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SegmentRef {

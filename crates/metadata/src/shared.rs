@@ -213,6 +213,10 @@ pub(crate) mod sql {
          WHERE topic_id = $1 AND partition = $2 AND last_offset >= $3 \
          ORDER BY base_offset LIMIT $4";
 
+    /// Stored bytes per partition.
+    pub(crate) const PARTITION_SIZES: &str = "SELECT topic_id, partition, \
+         CAST(SUM(byte_length) AS BIGINT) AS bytes FROM segments GROUP BY topic_id, partition";
+
     /// The first row of `$1` topic id, `$2` partition at or after the log start with a max
     /// timestamp of at least `$3`.
     pub(crate) const SEGMENT_FOR_TIMESTAMP: &str = "SELECT s.base_offset, s.last_offset, \

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use streamhouse_metadata::{PartitionState, Topic, TopicConfig};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{Body, Params};
@@ -20,6 +21,8 @@ pub(crate) struct TopicSummary {
     partitions: i32,
     /// Records currently stored (high watermark minus log start, summed).
     records: i64,
+    /// Bytes of record batches stored.
+    bytes: i64,
     /// Kafka topic configs (`retention.ms`, ...).
     configs: BTreeMap<String, String>,
 }
@@ -31,6 +34,8 @@ pub(crate) struct PartitionInfo {
     log_start_offset: i64,
     high_watermark: i64,
     records: i64,
+    /// Bytes of record batches stored.
+    bytes: i64,
     /// Agent holding the partition's lease, if any.
     leader: Option<String>,
     leader_epoch: i32,
@@ -44,6 +49,8 @@ pub(crate) struct TopicDetail {
     id: String,
     created_at_ms: i64,
     records: i64,
+    /// Bytes of record batches stored.
+    bytes: i64,
     configs: BTreeMap<String, String>,
     partitions: Vec<PartitionInfo>,
 }
@@ -54,7 +61,7 @@ pub(crate) struct TopicDetail {
 pub(crate) struct NewTopic {
     /// 1..=249 characters of `[a-zA-Z0-9._-]`.
     name: String,
-    /// Partition count (default: `engine.default_partitions`... here 1).
+    /// Partition count (default: `engine.default_partitions`).
     #[serde(default)]
     partitions: Option<i32>,
     /// Kafka topic configs, e.g. `{"retention.ms": "86400000"}`.
@@ -62,12 +69,26 @@ pub(crate) struct NewTopic {
     configs: BTreeMap<String, String>,
 }
 
-fn partition_info(p: &PartitionState) -> PartitionInfo {
+/// Stored bytes by (topic id, partition).
+pub(crate) async fn stored_bytes(state: &AppState) -> Result<HashMap<(Uuid, i32), i64>, ApiError> {
+    Ok(state
+        .engine()
+        .metadata()
+        .partition_sizes()
+        .await
+        .map_err(streamhouse_engine::Error::from)?
+        .into_iter()
+        .map(|s| ((s.topic_id, s.partition), s.bytes))
+        .collect())
+}
+
+fn partition_info(p: &PartitionState, sizes: &HashMap<(Uuid, i32), i64>) -> PartitionInfo {
     PartitionInfo {
         partition: p.partition,
         log_start_offset: p.log_start_offset,
         high_watermark: p.high_watermark,
         records: p.high_watermark - p.log_start_offset,
+        bytes: sizes.get(&(p.topic_id, p.partition)).copied().unwrap_or(0),
         leader: p.leader.clone(),
         leader_epoch: p.leader_epoch,
     }
@@ -90,19 +111,23 @@ pub(crate) async fn list(
 ) -> Result<Json<Paged<TopicSummary>>, ApiError> {
     let engine = state.engine();
     let topics = engine.list_topics().await?;
-    let mut records: HashMap<String, i64> = HashMap::new();
+    let sizes = stored_bytes(&state).await?;
+    let mut records: HashMap<String, (i64, i64)> = HashMap::new();
     for p in engine
         .metadata()
         .partitions(None)
         .await
         .map_err(streamhouse_engine::Error::from)?
     {
-        *records.entry(p.topic).or_default() += p.high_watermark - p.log_start_offset;
+        let totals = records.entry(p.topic).or_default();
+        totals.0 += p.high_watermark - p.log_start_offset;
+        totals.1 += sizes.get(&(p.topic_id, p.partition)).copied().unwrap_or(0);
     }
     let all = topics
         .into_iter()
         .map(|t| TopicSummary {
-            records: records.get(&t.name).copied().unwrap_or(0),
+            records: records.get(&t.name).map_or(0, |r| r.0),
+            bytes: records.get(&t.name).map_or(0, |r| r.1),
             configs: configs(&t.config),
             partitions: t.partition_count,
             name: t.name,
@@ -123,7 +148,7 @@ pub(crate) async fn create(
     for (name, value) in &new.configs {
         config.set(name, Some(value)).map_err(ApiError::invalid)?;
     }
-    let partitions = new.partitions.unwrap_or(1);
+    let partitions = new.partitions.unwrap_or(state.inner.default_partitions);
     state
         .engine()
         .create_topic(&new.name, partitions, config)
@@ -137,16 +162,18 @@ pub(crate) async fn create(
 async fn detail_of(state: &AppState, name: &str) -> Result<TopicDetail, ApiError> {
     let engine = state.engine();
     let topic: Topic = engine.topic(name).await?;
+    let sizes = stored_bytes(state).await?;
     let partitions: Vec<PartitionInfo> = engine
         .metadata()
         .partitions(Some(name))
         .await
         .map_err(streamhouse_engine::Error::from)?
         .iter()
-        .map(partition_info)
+        .map(|p| partition_info(p, &sizes))
         .collect();
     Ok(TopicDetail {
         records: partitions.iter().map(|p| p.records).sum(),
+        bytes: partitions.iter().map(|p| p.bytes).sum(),
         id: topic.id.to_string(),
         created_at_ms: topic.created_at_ms,
         configs: configs(&topic.config),

@@ -361,6 +361,17 @@ fn metrics_history_and_live_events_follow_real_traffic() {
         "{agents:?}"
     );
 
+    let overview: Value = http
+        .get(format!("{}/api/v1/cluster", agent.http))
+        .send()
+        .expect("cluster")
+        .json()
+        .expect("json");
+    assert_eq!(overview["total_lag"], 120, "{overview}");
+    assert_eq!(overview["records"], 520);
+    assert!(overview["bytes"].as_f64() > Some(produced_bytes));
+    assert!(overview["produce_records_per_sec"].is_number());
+
     // Request ids: a sane one is echoed, otherwise one is made.
     let echoed = http
         .get(format!("{}/api/v1/cluster", agent.http))

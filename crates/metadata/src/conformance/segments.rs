@@ -1,6 +1,7 @@
 //! The segment index: reads, retention, merges and garbage-collection support.
 
 use super::*;
+use crate::PartitionSize;
 
 /// Segment index reads: offset ranges with limits, and the timestamp search.
 pub async fn segment_queries(store: &dyn MetadataStore) {
@@ -22,6 +23,23 @@ pub async fn segment_queries(store: &dyn MetadataStore) {
             .expect("segments")
     };
     assert_eq!(read(0, 100).await, rows);
+    let sizes: Vec<PartitionSize> = store
+        .partition_sizes()
+        .await
+        .expect("partition_sizes")
+        .into_iter()
+        .filter(|s| s.topic_id == topic.id)
+        .collect();
+    let stored: i64 = rows.iter().map(|r| r.byte_length).sum();
+    assert_eq!(
+        sizes,
+        vec![PartitionSize {
+            topic_id: topic.id,
+            partition: 0,
+            bytes: stored
+        }],
+        "partition 1 has nothing stored, so no row"
+    );
     assert_eq!(read(-5, 100).await, rows);
     assert_eq!(read(15, 100).await, rows[1..]);
     assert_eq!(read(19, 100).await, rows[1..]);
