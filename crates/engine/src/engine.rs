@@ -228,6 +228,7 @@ impl Engine {
 
     /// Creates a topic after validating its name, partition count and config, and takes
     /// this agent's share of its partitions at once.
+    #[tracing::instrument(level = "info", skip(self, config), err(Display))]
     pub async fn create_topic(
         &self,
         name: &str,
@@ -263,6 +264,7 @@ impl Engine {
     }
 
     /// Replaces a topic's config.
+    #[tracing::instrument(level = "info", skip(self), err(Display))]
     pub async fn update_topic_config(&self, name: &str, config: TopicConfig) -> Result<()> {
         validate_topic_config(&config)?;
         self.inner
@@ -280,6 +282,7 @@ impl Engine {
     }
 
     /// Grows a topic to `new_count` partitions.
+    #[tracing::instrument(level = "info", skip(self), err(Display))]
     pub async fn add_partitions(&self, name: &str, new_count: i32) -> Result<Topic> {
         let topic = self
             .inner
@@ -297,6 +300,7 @@ impl Engine {
     }
 
     /// Deletes a topic. Appends still pending for it fail; its objects are collected later.
+    #[tracing::instrument(level = "info", skip(self), err(Display))]
     pub async fn delete_topic(&self, name: &str) -> Result<Topic> {
         let topic = self
             .inner
@@ -531,6 +535,7 @@ impl Engine {
     }
 
     /// Deletes records before `offset` (Kafka DeleteRecords). Returns the new log start.
+    #[tracing::instrument(level = "info", skip(self), fields(%tp), err(Display))]
     pub async fn delete_records(&self, tp: &TopicPartition, offset: Offset) -> Result<Offset> {
         let log = match self.inner.partition(tp) {
             Some(log) => log,

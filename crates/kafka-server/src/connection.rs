@@ -21,6 +21,7 @@ use streamhouse_kafka_proto::{
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tracing::Instrument;
 
 use crate::handlers::{self, PendingResponse};
 use crate::listener::ServerContext;
@@ -116,7 +117,14 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                     }
                     let api = api_name(request.api_key);
                     let started = Instant::now();
-                    let answered = handlers::dispatch(context, peer, request).await;
+                    let span = tracing::debug_span!(
+                        "kafka_request",
+                        api,
+                        version = request.header.request_api_version,
+                        correlation_id = request.header.correlation_id,
+                        client_id = request.header.client_id.as_deref().unwrap_or_default(),
+                    );
+                    let answered = handlers::dispatch(context, peer, request).instrument(span).await;
                     match &answered {
                         Ok(_) => metrics.request(api, started.elapsed()),
                         Err(_) => metrics.request_error(api),

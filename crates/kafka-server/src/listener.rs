@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use crate::cluster::split_host_port;
 use crate::connection;
@@ -107,10 +108,14 @@ impl KafkaServer {
             match accepted {
                 Ok((socket, peer)) => {
                     let context = Arc::clone(&context);
-                    tracker.spawn(async move {
-                        connection::serve(socket, peer, context).await;
-                        drop(permit);
-                    });
+                    let span = tracing::info_span!("kafka_connection", %peer);
+                    tracker.spawn(
+                        async move {
+                            connection::serve(socket, peer, context).await;
+                            drop(permit);
+                        }
+                        .instrument(span),
+                    );
                 }
                 Err(error) => {
                     // Usually EMFILE; back off instead of spinning.
