@@ -34,7 +34,7 @@ export function formatBytes(n: number | null | undefined): string {
 /** A per-second rate: "15.3K/s". */
 export function formatRate(perSec: number | null | undefined, unit = "rec"): string {
   if (perSec === null || perSec === undefined || Number.isNaN(perSec)) return "—";
-  const v = perSec < 10 ? Math.round(perSec * 10) / 10 : perSec;
+  const v = perSec < 10 ? Math.round(perSec * 10) / 10 : Math.round(perSec);
   return `${formatCompact(v)} ${unit}/s`;
 }
 

@@ -13,7 +13,6 @@ import { stateTone } from "./Groups";
 export function GroupDetailPage() {
   const { id = "" } = useParams();
   const refetchInterval = useRefetchInterval();
-  const group = useQuery({ queryKey: ["groups", id], queryFn: () => api.group(id), refetchInterval });
   const history = useHistory();
   const [settings] = useSettings();
   const [resetTo, setResetTo] = useState<"earliest" | "latest" | null>(null);
@@ -36,10 +35,11 @@ export function GroupDetailPage() {
     onSuccess: async () => {
       setDeleting(false);
       toast("success", `Group ${id} deleted`);
-      await queryClient.invalidateQueries({ queryKey: ["groups"] });
       navigate("/consumer-groups");
+      await queryClient.invalidateQueries({ queryKey: ["groups"], exact: true });
     },
   });
+  const group = useQuery({ queryKey: ["groups", id], queryFn: () => api.group(id), refetchInterval, enabled: !remove.isSuccess });
 
   if (group.isLoading) return <Spinner />;
   if (group.error) return <ErrorBox error={group.error} retry={() => void group.refetch()} />;

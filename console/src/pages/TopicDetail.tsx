@@ -12,7 +12,6 @@ import { useRefetchInterval } from "../lib/settings";
 export function TopicDetailPage() {
   const { name = "" } = useParams();
   const refetchInterval = useRefetchInterval();
-  const topic = useQuery({ queryKey: ["topic", name], queryFn: () => api.topic(name), refetchInterval });
   const scrape = useScrapePair();
   const [deleting, setDeleting] = useState(false);
   const queryClient = useQueryClient();
@@ -22,12 +21,14 @@ export function TopicDetailPage() {
     mutationFn: () => api.deleteTopic(name),
     onSuccess: async () => {
       setDeleting(false);
-      queryClient.removeQueries({ queryKey: ["topic", name] });
       await queryClient.invalidateQueries({ queryKey: ["topics"] });
       toast("success", `Topic ${name} deleted`);
       navigate("/topics");
     },
   });
+
+  // Once deleted, stop asking for the topic (it would answer 404 until we navigate away).
+  const topic = useQuery({ queryKey: ["topic", name], queryFn: () => api.topic(name), refetchInterval, enabled: !remove.isSuccess });
 
   const rate = (metric: string) => {
     const { current, previous } = scrape;
