@@ -8,17 +8,19 @@ export interface Series {
   color: string;
 }
 
-export function TimeChart({ data, series, height = 220, unit = "", label }: {
+export function TimeChart({ data, series, height = 220, unit = "", label, empty }: {
   data: Record<string, number>[];
   series: Series[];
   height?: number;
   unit?: string;
   label: string;
+  /** What to say while there are no points. */
+  empty?: string;
 }) {
   if (data.length === 0) {
     return (
       <div className="flex items-center justify-center text-sm text-slate-500" style={{ height }} role="img" aria-label={`${label}: no samples yet`}>
-        No samples yet: the agent samples its metrics every few seconds.
+        {empty ?? "No samples yet: the agent samples its metrics every few seconds."}
       </div>
     );
   }

@@ -48,7 +48,11 @@ export function usePrometheus() {
       if (scrapes.length > MAX_SCRAPES) scrapes.shift();
       return scrape;
     },
-    refetchInterval: interval === false ? false : interval,
+    // A second scrape a second after the first, so rates show without waiting a full
+    // interval (also when polling is off); then the user's interval.
+    refetchInterval: () => (scrapes.length < 2 ? 1000 : interval),
+    // Keep the very object pushed above, so useScrapePair can find it in `scrapes`.
+    structuralSharing: false,
   });
 }
 

@@ -30,6 +30,11 @@ export function ProducersPage() {
 
   const ackAll = buckets(f, ACK);
   const ackRecent = deltaBuckets(ackAll, previous ? buckets(previous.families, ACK) : undefined);
+  // Between the last two scrapes; "idle" when nothing was acknowledged in between.
+  const recent = (q: number) => {
+    const v = quantile(ackRecent, q);
+    return Number.isNaN(v) ? "idle" : formatSeconds(v);
+  };
   const batchAll = buckets(f, BATCH);
   const batches = sum(f, `${BATCH}_count`);
   const errorsByKind = sumBy(f, "streamhouse_producer_errors_total", "error");
@@ -54,8 +59,8 @@ export function ProducersPage() {
       <PageHeader title="Producer performance" subtitle="From this agent's /metrics (streamhouse_producer_*), rates between the last two scrapes." />
       <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
         <Stat label="Ack latency p50" value={formatSeconds(quantile(ackRecent, 0.5))} hint={`since start ${formatSeconds(quantile(ackAll, 0.5))}`} />
-        <Stat label="Ack latency p95" value={formatSeconds(quantile(ackRecent, 0.95))} hint={`since start ${formatSeconds(quantile(ackAll, 0.95))}`} />
-        <Stat label="Ack latency p99" value={formatSeconds(quantile(ackRecent, 0.99))} hint={`since start ${formatSeconds(quantile(ackAll, 0.99))}`} />
+        <Stat label="Ack latency p95 (now)" value={recent(0.95)} hint={`since start ${formatSeconds(quantile(ackAll, 0.95))}`} />
+        <Stat label="Ack latency p99 (now)" value={recent(0.99)} hint={`since start ${formatSeconds(quantile(ackAll, 0.99))}`} />
         <Stat
           label="Batch size"
           value={`p50 ${formatCompact(quantile(batchAll, 0.5))}`}
@@ -91,6 +96,7 @@ export function ProducersPage() {
         <Card title="Ack latency percentiles (ms, since this page opened)">
           <TimeChart
             label="Ack latency percentiles"
+          empty="Collecting: points appear with each scrape of /metrics while this page is open."
             data={trend}
             unit=" ms"
             series={[

@@ -8,11 +8,12 @@ const OPERATIONS = ["put", "get", "list", "delete"] as const;
 /** Object-store request prices per 1000 (S3 Standard list prices), as in docs/metrics.md. */
 const PRICE_PER_1000 = { put: 0.005, get: 0.0004 };
 
-function Meter({ ratio, label }: { ratio: number; label: string }) {
+/** A 0..1 bar; `highIsGood` colours it green when high (a hit rate), else amber when nearly full. */
+function Meter({ ratio, label, highIsGood = false }: { ratio: number; label: string; highIsGood?: boolean }) {
   const pct = Math.max(0, Math.min(1, Number.isFinite(ratio) ? ratio : 0)) * 100;
   return (
     <div role="meter" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)} className="h-3 w-full overflow-hidden rounded bg-slate-200 dark:bg-slate-800">
-      <div className={cx("h-full", pct > 90 ? "bg-amber-500" : "bg-sky-500")} style={{ width: `${pct}%` }} />
+      <div className={cx("h-full", highIsGood ? (pct >= 80 ? "bg-emerald-500" : pct >= 50 ? "bg-amber-500" : "bg-red-500") : pct > 90 ? "bg-amber-500" : "bg-sky-500")} style={{ width: `${pct}%` }} />
     </div>
   );
 }
@@ -61,6 +62,7 @@ export function StoragePage() {
       <Card title="Object-store requests (since this page opened)">
         <TimeChart
           label="Object-store requests per second"
+          empty="Collecting: points appear with each scrape of /metrics while this page is open."
           data={opsTrend}
           unit=" ops/s"
           series={[
@@ -123,7 +125,7 @@ export function StoragePage() {
                   {formatPercent(hitRatio)} since start · {formatPercent(recentRatio)} now
                 </span>
               </p>
-              <Meter ratio={hitRatio} label="Cache hit rate" />
+              <Meter ratio={hitRatio} label="Cache hit rate" highIsGood />
             </div>
             <div>
               <p className="mb-1 flex justify-between">

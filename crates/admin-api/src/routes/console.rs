@@ -170,7 +170,9 @@ mod tests {
         );
         let page = fallback(Method::GET, Uri::from_static("/topics/x"), HeaderMap::new()).await;
         assert_eq!(page.status(), StatusCode::OK);
-        let mime = page.headers()[header::CONTENT_TYPE].to_str().unwrap();
+        let mime = page.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("ASCII");
         assert!(mime.starts_with("text/html"), "{mime}");
         let post = fallback(Method::POST, Uri::from_static("/"), HeaderMap::new()).await;
         assert_eq!(post.status(), StatusCode::NOT_FOUND);
