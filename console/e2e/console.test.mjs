@@ -196,7 +196,6 @@ test("a consumer group's lag shows in the list and on its page, and resets from 
   assert.notDeepEqual(after.partitions.map((p) => p.committed_offset), before);
   assert.equal(after.total_lag, 160);
   await page.getByTestId("group-total-lag").getByText("160", { exact: true }).waitFor();
-  await row.isVisible();
 });
 
 test("every page renders against real data (screenshots)", async () => {

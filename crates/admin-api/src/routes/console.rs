@@ -177,4 +177,22 @@ mod tests {
         let post = fallback(Method::POST, Uri::from_static("/"), HeaderMap::new()).await;
         assert_eq!(post.status(), StatusCode::NOT_FOUND);
     }
+
+    /// Without the console (feature off, or built before `npm run build`), `/` explains how
+    /// to build it; with it, `/` is the app's `index.html`.
+    #[tokio::test]
+    async fn root_is_the_app_or_says_how_to_build_it() {
+        let root = fallback(Method::GET, Uri::from_static("/"), HeaderMap::new()).await;
+        assert_eq!(root.status(), StatusCode::OK);
+        let body = axum::body::to_bytes(root.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&body);
+        if asset("index.html").is_some() {
+            assert!(text.contains("<div id=\"root\">"), "{text}");
+        } else {
+            assert!(text.contains("console was not built"), "{text}");
+            assert!(text.contains("npm ci &amp;&amp; npm run build"), "{text}");
+        }
+    }
 }
