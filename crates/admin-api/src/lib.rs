@@ -5,7 +5,9 @@
 //! partitions, messages, consumer groups, agents, sampled metrics history), the health
 //! checks `/health`, `/live` and `/ready`, Prometheus `/metrics`, live events on the
 //! WebSocket `/ws`, and the OpenAPI 3 document at `/api/v1/openapi.json`, generated from
-//! the handlers with utoipa. Every error has one JSON shape, [`ErrorBody`]. Every routed
+//! the handlers with utoipa, and the web console (built from `console/`, embedded with
+//! feature `console`) at `/` for every other GET. Every error has one JSON shape,
+//! [`ErrorBody`]. Every routed
 //! request gets a request id (`x-request-id`) and a tracing span.
 #![warn(missing_docs)]
 
@@ -37,7 +39,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             request_log::track,
         ))
-        .fallback(|| async { ApiError::not_found("no such route") })
+        .fallback(routes::console::fallback)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -100,3 +100,26 @@ impl utoipa::Modify for CommonErrors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Client generators (the console's openapi-typescript among them) refuse a document
+    /// whose operation ids repeat.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = super::ApiDoc::openapi();
+        let mut seen = std::collections::BTreeSet::new();
+        for item in doc.paths.paths.values() {
+            for operation in [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+                .into_iter()
+                .flatten()
+            {
+                let id = operation.operation_id.clone().expect("operation id");
+                assert!(seen.insert(id.clone()), "operation id {id} repeats");
+            }
+        }
+        assert!(seen.len() >= 20);
+    }
+}

@@ -64,14 +64,14 @@ async fn views(state: &AppState) -> Result<Vec<AgentView>, ApiError> {
 }
 
 /// Lists agents.
-#[utoipa::path(get, path = "/api/v1/agents", tag = "agents",
+#[utoipa::path(get, path = "/api/v1/agents", operation_id = "list_agents", tag = "agents",
     responses((status = 200, body = Vec<AgentView>)))]
 pub(crate) async fn list(State(state): State<AppState>) -> Result<Json<Vec<AgentView>>, ApiError> {
     Ok(Json(views(&state).await?))
 }
 
 /// One agent.
-#[utoipa::path(get, path = "/api/v1/agents/{id}", tag = "agents",
+#[utoipa::path(get, path = "/api/v1/agents/{id}", operation_id = "get_agent", tag = "agents",
     params(("id" = String, Path, description = "Agent id")),
     responses((status = 200, body = AgentView), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn detail(

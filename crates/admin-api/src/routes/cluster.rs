@@ -34,7 +34,7 @@ pub(crate) struct Overview {
 }
 
 /// Topics, partitions, agents, records, bytes, groups, and the latest rates and lag.
-#[utoipa::path(get, path = "/api/v1/cluster", tag = "cluster",
+#[utoipa::path(get, path = "/api/v1/cluster", operation_id = "get_cluster", tag = "cluster",
     responses((status = 200, body = Overview)))]
 pub(crate) async fn overview(State(state): State<AppState>) -> Result<Json<Overview>, ApiError> {
     let engine = state.engine();

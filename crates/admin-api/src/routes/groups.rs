@@ -95,7 +95,7 @@ fn lag_view(p: PartitionLag) -> PartitionLagView {
 }
 
 /// Lists consumer groups with their state, members and total lag.
-#[utoipa::path(get, path = "/api/v1/consumer-groups", tag = "consumer-groups", params(Page),
+#[utoipa::path(get, path = "/api/v1/consumer-groups", operation_id = "list_consumer_groups", tag = "consumer-groups", params(Page),
     responses((status = 200, body = Paged<GroupSummary>)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -121,7 +121,7 @@ pub(crate) async fn list(
 }
 
 /// A group's members, assignments and per-partition lag.
-#[utoipa::path(get, path = "/api/v1/consumer-groups/{id}", tag = "consumer-groups",
+#[utoipa::path(get, path = "/api/v1/consumer-groups/{id}", operation_id = "get_consumer_group", tag = "consumer-groups",
     params(("id" = String, Path, description = "Group id")),
     responses((status = 200, body = GroupDetail), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn detail(
@@ -159,7 +159,7 @@ pub(crate) async fn detail(
 }
 
 /// A group's lag per partition.
-#[utoipa::path(get, path = "/api/v1/consumer-groups/{id}/lag", tag = "consumer-groups",
+#[utoipa::path(get, path = "/api/v1/consumer-groups/{id}/lag", operation_id = "get_consumer_group_lag", tag = "consumer-groups",
     params(("id" = String, Path, description = "Group id")),
     responses((status = 200, body = LagView), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn lag(
@@ -213,7 +213,7 @@ pub(crate) struct ResetOffset {
 
 /// Moves a group's committed offsets. Refused with 409 while the group has members, as
 /// Kafka's tools refuse it.
-#[utoipa::path(post, path = "/api/v1/consumer-groups/{id}/reset", tag = "consumer-groups",
+#[utoipa::path(post, path = "/api/v1/consumer-groups/{id}/reset", operation_id = "reset_consumer_group_offsets", tag = "consumer-groups",
     params(("id" = String, Path, description = "Group id")), request_body = ResetRequest,
     responses((status = 200, body = Vec<ResetOffset>), (status = 404, body = crate::ErrorBody),
         (status = 409, body = crate::ErrorBody), (status = 422, body = crate::ErrorBody)))]
@@ -318,7 +318,7 @@ pub(crate) struct CommitOffset {
 /// Commits offsets for a group (creating it if it does not exist). Refused with 409 while
 /// the group has members, as Kafka's tools refuse it. All or nothing: every partition is
 /// checked before any offset is written.
-#[utoipa::path(post, path = "/api/v1/consumer-groups/{id}/offsets", tag = "consumer-groups",
+#[utoipa::path(post, path = "/api/v1/consumer-groups/{id}/offsets", operation_id = "commit_consumer_group_offsets", tag = "consumer-groups",
     params(("id" = String, Path, description = "Group id")), request_body = CommitRequest,
     responses((status = 200, body = Vec<CommitOffset>), (status = 404, body = crate::ErrorBody),
         (status = 409, body = crate::ErrorBody), (status = 422, body = crate::ErrorBody)))]
@@ -378,7 +378,7 @@ pub(crate) async fn commit(
 }
 
 /// Deletes a group without members, with its committed offsets.
-#[utoipa::path(delete, path = "/api/v1/consumer-groups/{id}", tag = "consumer-groups",
+#[utoipa::path(delete, path = "/api/v1/consumer-groups/{id}", operation_id = "delete_consumer_group", tag = "consumer-groups",
     params(("id" = String, Path, description = "Group id")),
     responses((status = 204), (status = 404, body = crate::ErrorBody),
         (status = 409, body = crate::ErrorBody)))]

@@ -121,7 +121,7 @@ fn show(bytes: &Bytes, format: Format) -> Shown {
 
 /// Reads records of a topic: one partition or all, from an offset, a timestamp, the
 /// earliest or the latest records.
-#[utoipa::path(get, path = "/api/v1/topics/{name}/messages", tag = "messages",
+#[utoipa::path(get, path = "/api/v1/topics/{name}/messages", operation_id = "browse_messages", tag = "messages",
     params(("name" = String, Path, description = "Topic name"), BrowseQuery),
     responses((status = 200, body = Vec<Message>), (status = 404, body = crate::ErrorBody),
         (status = 422, body = crate::ErrorBody)))]
@@ -303,7 +303,7 @@ fn decode(text: &str, encoding: Format, what: &str) -> Result<Bytes, ApiError> {
 }
 
 /// Produces records (durably: the answer comes once they are stored).
-#[utoipa::path(post, path = "/api/v1/topics/{name}/messages", tag = "messages",
+#[utoipa::path(post, path = "/api/v1/topics/{name}/messages", operation_id = "produce_messages", tag = "messages",
     params(("name" = String, Path, description = "Topic name")), request_body = ProduceRequest,
     responses((status = 200, body = Vec<Produced>), (status = 400, body = crate::ErrorBody),
         (status = 404, body = crate::ErrorBody), (status = 422, body = crate::ErrorBody)))]

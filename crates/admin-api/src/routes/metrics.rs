@@ -11,7 +11,7 @@ use crate::live::Sample;
 use crate::state::AppState;
 
 /// Every metric in the Prometheus text exposition format (0.0.4).
-#[utoipa::path(get, path = "/metrics", tag = "metrics", responses(
+#[utoipa::path(get, path = "/metrics", operation_id = "prometheus_metrics", tag = "metrics", responses(
     (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub(crate) async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
     let engine = state.engine();
@@ -53,7 +53,7 @@ pub(crate) struct History {
 
 /// Produce and consume rates, lag per group, live agents: one sample per
 /// `http.metrics_interval` over the last `http.metrics_history` (default 5 s over 1 h).
-#[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics", params(Since),
+#[utoipa::path(get, path = "/api/v1/metrics", operation_id = "get_metrics_history", tag = "metrics", params(Since),
     responses((status = 200, body = History)))]
 pub(crate) async fn history(
     State(state): State<AppState>,

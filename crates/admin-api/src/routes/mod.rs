@@ -7,6 +7,7 @@ use crate::state::AppState;
 
 pub(crate) mod agents;
 pub(crate) mod cluster;
+pub(crate) mod console;
 pub(crate) mod groups;
 pub(crate) mod health;
 pub(crate) mod messages;

@@ -103,7 +103,7 @@ fn configs(config: &TopicConfig) -> BTreeMap<String, String> {
 }
 
 /// Lists topics with their partition counts, record counts and configs.
-#[utoipa::path(get, path = "/api/v1/topics", tag = "topics", params(Page),
+#[utoipa::path(get, path = "/api/v1/topics", operation_id = "list_topics", tag = "topics", params(Page),
     responses((status = 200, body = Paged<TopicSummary>), (status = 422, body = crate::ErrorBody)))]
 pub(crate) async fn list(
     State(state): State<AppState>,
@@ -137,7 +137,7 @@ pub(crate) async fn list(
 }
 
 /// Creates a topic.
-#[utoipa::path(post, path = "/api/v1/topics", tag = "topics", request_body = NewTopic,
+#[utoipa::path(post, path = "/api/v1/topics", operation_id = "create_topic", tag = "topics", request_body = NewTopic,
     responses((status = 201, body = TopicDetail), (status = 400, body = crate::ErrorBody),
         (status = 409, body = crate::ErrorBody), (status = 422, body = crate::ErrorBody)))]
 pub(crate) async fn create(
@@ -183,7 +183,7 @@ async fn detail_of(state: &AppState, name: &str) -> Result<TopicDetail, ApiError
 }
 
 /// A topic with its partitions' watermarks and leaders.
-#[utoipa::path(get, path = "/api/v1/topics/{name}", tag = "topics",
+#[utoipa::path(get, path = "/api/v1/topics/{name}", operation_id = "get_topic", tag = "topics",
     params(("name" = String, Path, description = "Topic name")),
     responses((status = 200, body = TopicDetail), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn detail(
@@ -194,7 +194,7 @@ pub(crate) async fn detail(
 }
 
 /// A topic's partitions.
-#[utoipa::path(get, path = "/api/v1/topics/{name}/partitions", tag = "topics",
+#[utoipa::path(get, path = "/api/v1/topics/{name}/partitions", operation_id = "list_partitions", tag = "topics",
     params(("name" = String, Path, description = "Topic name")),
     responses((status = 200, body = Vec<PartitionInfo>), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn partitions(
@@ -205,7 +205,7 @@ pub(crate) async fn partitions(
 }
 
 /// Changes topic configs: each key is set to its value, or reset to the default if null.
-#[utoipa::path(patch, path = "/api/v1/topics/{name}/configs", tag = "topics",
+#[utoipa::path(patch, path = "/api/v1/topics/{name}/configs", operation_id = "alter_topic_configs", tag = "topics",
     params(("name" = String, Path, description = "Topic name")),
     request_body = BTreeMap<String, Option<String>>,
     responses((status = 200, body = TopicDetail), (status = 404, body = crate::ErrorBody),
@@ -227,7 +227,7 @@ pub(crate) async fn alter_configs(
 }
 
 /// Deletes a topic and its data.
-#[utoipa::path(delete, path = "/api/v1/topics/{name}", tag = "topics",
+#[utoipa::path(delete, path = "/api/v1/topics/{name}", operation_id = "delete_topic", tag = "topics",
     params(("name" = String, Path, description = "Topic name")),
     responses((status = 204), (status = 404, body = crate::ErrorBody)))]
 pub(crate) async fn delete(

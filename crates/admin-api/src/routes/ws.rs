@@ -17,7 +17,7 @@ use crate::live::Event;
 use crate::state::AppState;
 
 /// Upgrades to a WebSocket of live events.
-#[utoipa::path(get, path = "/ws", tag = "metrics", responses(
+#[utoipa::path(get, path = "/ws", operation_id = "live_events", tag = "metrics", responses(
     (status = 101, description = "Switching to the WebSocket protocol; JSON text frames follow", body = Event),
     (status = 400, description = "Not a WebSocket upgrade request")))]
 pub(crate) async fn upgrade(State(state): State<AppState>, ws: WebSocketUpgrade) -> Response {

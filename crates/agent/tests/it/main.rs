@@ -2,6 +2,7 @@
 
 mod cli;
 mod cli_ops;
+mod console;
 mod crash;
 mod groups;
 mod groups_python;
