@@ -41,7 +41,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Topics, partitions, agents, records and groups. */
+        /** Topics, partitions, agents, records, bytes, groups, and the latest rates and lag. */
         get: operations["get_cluster"];
         put?: never;
         post?: never;
@@ -574,7 +574,7 @@ export interface components {
             name: string;
             /**
              * Format: int32
-             * @description Partition count (default: `engine.default_partitions`... here 1).
+             * @description Partition count (default: `engine.default_partitions`).
              */
             partitions?: number | null;
             /** @description Kafka topic configs, e.g. `{"retention.ms": "86400000"}`. */
@@ -594,6 +594,28 @@ export interface components {
              * @description Records stored (high watermark minus log start, over all partitions).
              */
             records: number;
+            /**
+             * Format: int64
+             * @description Bytes of record batches stored.
+             */
+            bytes: number;
+            /**
+             * Format: double
+             * @description This agent's produce and consume rates over the last sample interval (0 before
+             *     the first sample).
+             */
+            produce_records_per_sec: number;
+            /** Format: double */
+            produce_bytes_per_sec: number;
+            /** Format: double */
+            consume_records_per_sec: number;
+            /** Format: double */
+            consume_bytes_per_sec: number;
+            /**
+             * Format: int64
+             * @description Sum of every consumer group's lag at the last sample.
+             */
+            total_lag: number;
             consumer_groups: number;
             /** @description The agent answering. */
             agent_id: string;
@@ -632,6 +654,11 @@ export interface components {
                  * @description Records currently stored (high watermark minus log start, summed).
                  */
                 records: number;
+                /**
+                 * Format: int64
+                 * @description Bytes of record batches stored.
+                 */
+                bytes: number;
                 /** @description Kafka topic configs (`retention.ms`, ...). */
                 configs: {
                     [key: string]: string;
@@ -652,6 +679,11 @@ export interface components {
             high_watermark: number;
             /** Format: int64 */
             records: number;
+            /**
+             * Format: int64
+             * @description Bytes of record batches stored.
+             */
+            bytes: number;
             /** @description Agent holding the partition's lease, if any. */
             leader?: string | null;
             /** Format: int32 */
@@ -769,6 +801,11 @@ export interface components {
             created_at_ms: number;
             /** Format: int64 */
             records: number;
+            /**
+             * Format: int64
+             * @description Bytes of record batches stored.
+             */
+            bytes: number;
             configs: {
                 [key: string]: string;
             };
@@ -784,6 +821,11 @@ export interface components {
              * @description Records currently stored (high watermark minus log start, summed).
              */
             records: number;
+            /**
+             * Format: int64
+             * @description Bytes of record batches stored.
+             */
+            bytes: number;
             /** @description Kafka topic configs (`retention.ms`, ...). */
             configs: {
                 [key: string]: string;

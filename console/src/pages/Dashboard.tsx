@@ -3,7 +3,7 @@ import { Link } from "react-router-dom";
 import { api } from "../api/client";
 import { TimeChart } from "../components/charts";
 import { Badge, Card, ErrorBox, LagBadge, PageHeader, Spinner, Stat } from "../components/ui";
-import { formatCompact, formatNumber, formatRate } from "../lib/format";
+import { formatBytes, formatCompact, formatNumber, formatRate } from "../lib/format";
 import { classifyLag } from "../lib/lag";
 import { useCluster, useGroups, useHistory } from "../lib/queries";
 import { useRefetchInterval, useSettings } from "../lib/settings";
@@ -46,7 +46,7 @@ export function Dashboard() {
         <Stat testId="stat-topics" label="Topics" value={c ? formatNumber(c.topics) : "…"} hint={c ? `${formatNumber(c.consumer_groups)} consumer groups` : undefined} />
         <Stat testId="stat-partitions" label="Partitions" value={c ? formatNumber(c.partitions) : "…"} />
         <Stat testId="stat-agents" label="Agents" value={c ? `${c.live_agents} / ${c.agents}` : "…"} hint="live / registered" />
-        <Stat testId="stat-records" label="Records" value={c ? formatCompact(c.records) : "…"} hint="stored, all topics" />
+        <Stat testId="stat-records" label="Records" value={c ? formatCompact(c.records) : "…"} hint={c ? `${formatBytes(c.bytes)} stored, all topics` : "stored, all topics"} />
       </div>
       <div className="grid gap-4 xl:grid-cols-2">
         <Card title="Producer throughput (records/s)">
