@@ -557,7 +557,7 @@ export interface components {
              * @description A string is sent as its text (or decoded from base64); any other JSON value is
              *     sent as its JSON text. Absent or null for a tombstone.
              */
-            value: unknown;
+            value?: unknown;
             /** @description Header values are text (or base64). */
             headers?: {
                 [key: string]: string;
@@ -772,7 +772,7 @@ export interface components {
              * @description Sum of every group's lag.
              */
             total_lag: number;
-            /** @description Each group's total lag, by group id. */
+            /** @description Total lag by group id, for the 100 most lagging groups. */
             group_lag: {
                 [key: string]: number;
             };

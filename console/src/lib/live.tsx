@@ -43,6 +43,16 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     let attempt = 0;
     let stopped = false;
     const agentState = new Map<string, string>();
+    // One sample can carry a lag_update per busy group; refetch the groups once for all
+    // of them, not once per event.
+    let groupsRefetch: ReturnType<typeof setTimeout> | undefined;
+    const refetchGroupsSoon = () => {
+      if (groupsRefetch !== undefined) return;
+      groupsRefetch = setTimeout(() => {
+        groupsRefetch = undefined;
+        void queryClient.invalidateQueries({ queryKey: ["groups"] });
+      }, 250);
+    };
 
     const onEvent = (event: LiveEvent) => {
       switch (event.type) {
@@ -50,7 +60,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
           queryClient.setQueryData<MetricHistory>(HISTORY_KEY, (old) => appendSample(old, event.data));
           break;
         case "lag_update":
-          void queryClient.invalidateQueries({ queryKey: ["groups"] });
+          refetchGroupsSoon();
           break;
         case "lag_alert":
           toastRef.current(
@@ -58,7 +68,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
             `Consumer lag alert: ${event.data.group}`,
             `${formatNumber(event.data.lag)} records behind (threshold ${formatNumber(event.data.threshold)})`,
           );
-          void queryClient.invalidateQueries({ queryKey: ["groups"] });
+          refetchGroupsSoon();
           break;
         case "agent_status": {
           const before = agentState.get(event.data.agent_id);
@@ -106,6 +116,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
     return () => {
       stopped = true;
       clearTimeout(retry);
+      clearTimeout(groupsRefetch);
       socket?.close();
     };
   }, [queryClient]);

@@ -68,8 +68,13 @@ impl HttpServer {
     /// in-flight requests finish.
     pub async fn run(self, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
         let sampler = tokio::spawn(live::run_sampler(state.clone(), shutdown.clone()));
+        // Upgraded WebSockets are not tracked by graceful shutdown: close them too.
+        let closing = state.inner.closing.clone();
         let served = axum::serve(self.listener, router(state))
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .with_graceful_shutdown(async move {
+                shutdown.cancelled().await;
+                closing.cancel();
+            })
             .await;
         sampler.abort();
         served

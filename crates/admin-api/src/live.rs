@@ -17,6 +17,10 @@ use crate::state::AppState;
 /// Events a slow WebSocket subscriber may fall behind by before it is told it missed some.
 const EVENT_BUFFER: usize = 1024;
 
+/// Groups whose lag each sample keeps (the most lagging), so the history's memory does
+/// not grow with the number of groups clients create.
+const SAMPLED_GROUPS: usize = 100;
+
 /// One sample of the agent's activity. Rates are per second over the last interval and
 /// count this agent's traffic; lag is the cluster's (every group's committed offsets
 /// against the high watermarks).
@@ -30,7 +34,7 @@ pub(crate) struct Sample {
     pub(crate) consume_bytes_per_sec: f64,
     /// Sum of every group's lag.
     pub(crate) total_lag: i64,
-    /// Each group's total lag, by group id.
+    /// Total lag by group id, for the 100 most lagging groups.
     pub(crate) group_lag: BTreeMap<String, i64>,
     pub(crate) live_agents: usize,
     /// Partitions this agent leads.
@@ -287,7 +291,6 @@ async fn sample(state: &AppState, rates: [f64; 4]) -> Result<(), SampleError> {
             .map(|(group, topic, lag)| (group.as_str(), topic.as_str(), *lag)),
     );
     metrics.groups.set_states(&local_states);
-    metrics.agent.set_live_agents(live_agents);
     let partitions_led = engine.led_partitions().len();
     metrics.agent.set_partitions_led(partitions_led);
 
@@ -313,6 +316,13 @@ async fn sample(state: &AppState, rates: [f64; 4]) -> Result<(), SampleError> {
         }
         previous.clone_from(&group_lag);
     }
+    let total_lag = group_lag.values().sum();
+    if group_lag.len() > SAMPLED_GROUPS {
+        let mut by_lag: Vec<(String, i64)> = group_lag.into_iter().collect();
+        by_lag.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        by_lag.truncate(SAMPLED_GROUPS);
+        group_lag = by_lag.into_iter().collect();
+    }
 
     let [
         produce_records,
@@ -326,7 +336,7 @@ async fn sample(state: &AppState, rates: [f64; 4]) -> Result<(), SampleError> {
         produce_bytes_per_sec: produce_bytes,
         consume_records_per_sec: consume_records,
         consume_bytes_per_sec: consume_bytes,
-        total_lag: group_lag.values().sum(),
+        total_lag,
         group_lag,
         live_agents,
         partitions_led,

@@ -197,11 +197,8 @@ pub(crate) async fn run(args: ConsumeArgs) -> Result<()> {
         if !args.follow || done(printed) || stop.is_cancelled() {
             break;
         }
-        if let Some(group) = &args.group
-            && positions != last_commit
-        {
-            commit(&client, group, &args.topic, &positions).await?;
-            last_commit = positions.clone();
+        if let Some(group) = &args.group {
+            commit_advanced(&client, group, &args.topic, &positions, &mut last_commit).await?;
         }
         tokio::select! {
             () = tokio::time::sleep(POLL_INTERVAL) => {}
@@ -223,15 +220,38 @@ pub(crate) async fn run(args: ConsumeArgs) -> Result<()> {
         if printed == 1 { "" } else { "s" }
     );
     if let Some(group) = &args.group {
-        if positions != last_commit {
-            commit(&client, group, &args.topic, &positions).await?;
-        }
+        commit_advanced(&client, group, &args.topic, &positions, &mut last_commit).await?;
         summary.push_str(&format!(
             "; group {group} is at {}",
             positions_text(&positions)
         ));
     }
     eprintln!("{summary}");
+    Ok(())
+}
+
+/// The positions that moved past the group's last commit: a commit never moves a group
+/// backwards (a committed offset past the log end, which Kafka allows, stays).
+fn advanced(positions: &BTreeMap<i32, i64>, committed: &BTreeMap<i32, i64>) -> BTreeMap<i32, i64> {
+    positions
+        .iter()
+        .filter(|(p, next)| committed.get(p).is_none_or(|c| *next > c))
+        .map(|(p, next)| (*p, *next))
+        .collect()
+}
+
+async fn commit_advanced(
+    client: &Client,
+    group: &str,
+    topic: &str,
+    positions: &BTreeMap<i32, i64>,
+    last_commit: &mut BTreeMap<i32, i64>,
+) -> Result<()> {
+    let moved = advanced(positions, last_commit);
+    if !moved.is_empty() {
+        commit(client, group, topic, &moved).await?;
+        last_commit.extend(moved);
+    }
     Ok(())
 }
 
@@ -412,6 +432,17 @@ fn write_record(out: &mut BufWriter<Stdout>, args: &ConsumeArgs, message: &Messa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commits_only_move_forward() {
+        let committed = BTreeMap::from([(0, 10), (1, 500), (2, 7)]);
+        // Partition 1's commit is past the log end (clamped read position 20): kept.
+        let positions = BTreeMap::from([(0, 12), (1, 20), (2, 7), (3, 4)]);
+        assert_eq!(
+            super::advanced(&positions, &committed),
+            BTreeMap::from([(0, 12), (3, 4)])
+        );
+    }
 
     #[test]
     fn starts_parse() {

@@ -314,6 +314,7 @@ impl Engine {
             }
         }
         self.inner.metrics.producer.forget_topic(name);
+        self.inner.metrics.consumer.forget_topic(name);
         Ok(topic)
     }
 
@@ -435,7 +436,7 @@ impl Engine {
                 self.inner
                     .metrics
                     .producer
-                    .appended(&tp.topic, records, len as u64);
+                    .appended(&log.produced, records, len as u64);
                 (outcome, durable)
             }
             Ok((outcome, None)) => {

@@ -142,6 +142,7 @@ pub(crate) async fn rebalance(inner: &Arc<Inner>) -> Result<()> {
             fresh.log_start_offset,
             fresh.high_watermark,
             producers,
+            inner.metrics.producer.topic_counters(&state.topic),
         )));
         held += 1;
     }

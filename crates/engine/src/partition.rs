@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use bytes::{Bytes, BytesMut};
 use streamhouse_metadata::{LeaseEpoch, ProducerBatch, ProducerState, TimestampType, TopicConfig};
+use streamhouse_metrics::TopicCounters;
 use streamhouse_records::{BatchHeader, patch_base_offset, patch_max_timestamp};
 use streamhouse_types::{Offset, TimestampMs, TopicPartition};
 use tokio::sync::{OwnedSemaphorePermit, oneshot, watch};
@@ -87,6 +88,8 @@ pub(crate) struct PartitionLog {
     pub(crate) config: RwLock<Arc<TopicConfig>>,
     state: Mutex<LogState>,
     hw: watch::Sender<Offset>,
+    /// This topic's produce counters (`streamhouse_producer_*`).
+    pub(crate) produced: TopicCounters,
 }
 
 impl PartitionLog {
@@ -97,6 +100,7 @@ impl PartitionLog {
         log_start_offset: Offset,
         high_watermark: Offset,
         producers: Vec<ProducerState>,
+        produced: TopicCounters,
     ) -> Self {
         Self {
             tp,
@@ -113,6 +117,7 @@ impl PartitionLog {
                 closed: None,
             }),
             hw: watch::channel(high_watermark).0,
+            produced,
         }
     }
 

@@ -26,6 +26,26 @@ pub fn to_error_code(error: &Error) -> ErrorCode {
     }
 }
 
+/// Kafka's name for an error a produce can answer (`MESSAGE_TOO_LARGE`), for metric
+/// labels; `OTHER` for the rest, so the label stays bounded.
+pub fn produce_error_name(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+        ErrorCode::InvalidTopicException => "INVALID_TOPIC_EXCEPTION",
+        ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+        ErrorCode::CorruptMessage => "CORRUPT_MESSAGE",
+        ErrorCode::InvalidRecord => "INVALID_RECORD",
+        ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+        ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+        ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        ErrorCode::KafkaStorageError => "KAFKA_STORAGE_ERROR",
+        ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+        ErrorCode::InvalidRequiredAcks => "INVALID_REQUIRED_ACKS",
+        ErrorCode::TransactionalIdAuthorizationFailed => "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+        _ => "OTHER",
+    }
+}
+
 /// The error code of a result: 0 for success.
 pub fn code_of<T>(result: &Result<T, Error>) -> i16 {
     match result {

@@ -85,15 +85,18 @@ impl KafkaServer {
         });
         let limit = Arc::new(Semaphore::new(context.config.max_connections as usize));
         let tracker = TaskTracker::new();
+        let mut was_at_limit = false;
         loop {
+            // Counted and logged once each time the limit is reached, not per connection.
             let at_limit = limit.available_permits() == 0;
-            if at_limit {
+            if at_limit && !was_at_limit {
                 tracing::warn!(
                     max = context.config.max_connections,
                     "connection limit reached; not accepting until a connection closes"
                 );
                 context.engine.metrics().kafka.connection_limit_reached();
             }
+            was_at_limit = at_limit;
             let permit = tokio::select! {
                 permit = Arc::clone(&limit).acquire_owned() => match permit {
                     Ok(permit) => permit,

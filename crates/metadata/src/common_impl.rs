@@ -561,8 +561,15 @@ macro_rules! impl_metadata_store {
                     Ok(rows.into_iter().map(SegmentRef::from).collect())
                 }
 
-                async fn partition_sizes(&self) -> Result<Vec<PartitionSize>> {
-                    let rows: Vec<(String, i32, i64)> = sqlx::query_as(sql::PARTITION_SIZES)
+                async fn partition_sizes(
+                    &self,
+                    topic_id: Option<Uuid>,
+                ) -> Result<Vec<PartitionSize>> {
+                    let query = match topic_id {
+                        Some(id) => sqlx::query_as(sql::PARTITION_SIZES_OF).bind(id.to_string()),
+                        None => sqlx::query_as(sql::PARTITION_SIZES),
+                    };
+                    let rows: Vec<(String, i32, i64)> = query
                         .fetch_all(&self.pool)
                         .await
                         .map_err(db("sum segment sizes"))?;

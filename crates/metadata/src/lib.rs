@@ -179,8 +179,8 @@ pub trait MetadataStore: Send + Sync + fmt::Debug {
     ) -> Result<Vec<SegmentRef>>;
 
     /// Bytes of stored batches per partition (the sum of its segment rows' lengths), for
-    /// every partition that has any.
-    async fn partition_sizes(&self) -> Result<Vec<PartitionSize>>;
+    /// every partition that has any, of one topic or of all.
+    async fn partition_sizes(&self, topic_id: Option<Uuid>) -> Result<Vec<PartitionSize>>;
 
     /// The first segment row (by offset) at or after the log start whose max timestamp is
     /// at least `timestamp` — where a search for that timestamp starts.

@@ -217,6 +217,11 @@ pub(crate) mod sql {
     pub(crate) const PARTITION_SIZES: &str = "SELECT topic_id, partition, \
          CAST(SUM(byte_length) AS BIGINT) AS bytes FROM segments GROUP BY topic_id, partition";
 
+    /// Stored bytes per partition of `$1` topic id (through the primary key's prefix).
+    pub(crate) const PARTITION_SIZES_OF: &str = "SELECT topic_id, partition, \
+         CAST(SUM(byte_length) AS BIGINT) AS bytes FROM segments WHERE topic_id = $1 \
+         GROUP BY topic_id, partition";
+
     /// The first row of `$1` topic id, `$2` partition at or after the log start with a max
     /// timestamp of at least `$3`.
     pub(crate) const SEGMENT_FOR_TIMESTAMP: &str = "SELECT s.base_offset, s.last_offset, \

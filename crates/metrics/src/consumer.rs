@@ -87,7 +87,7 @@ impl ConsumerMetrics {
 
     /// Replaces every lag series with `lags` (group, topic, records behind).
     pub fn set_lag<'a>(&self, lags: impl IntoIterator<Item = (&'a str, &'a str, i64)>) {
-        let mut keys = self.lag_keys.lock().unwrap_or_else(|e| e.into_inner());
+        let mut keys = crate::lock(&self.lag_keys);
         let mut fresh = HashSet::new();
         for (group, topic, lag) in lags {
             let key = LagLabels {
@@ -101,6 +101,15 @@ impl ConsumerMetrics {
             self.lag.remove(stale);
         }
         *keys = fresh;
+    }
+
+    /// Drops a deleted topic's series.
+    pub fn forget_topic(&self, topic: &str) {
+        let label = TopicLabel {
+            topic: topic.to_owned(),
+        };
+        self.records.remove(&label);
+        self.bytes.remove(&label);
     }
 
     /// Records and bytes fetched so far, over all topics.

@@ -10,7 +10,7 @@ use prometheus_client::registry::Registry;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct RequestLabels {
-    method: String,
+    method: &'static str,
     route: String,
     status: u16,
 }
@@ -21,7 +21,8 @@ struct RouteLabel {
 }
 
 /// HTTP families. Routes are the matched patterns (`/api/v1/topics/{name}`), never raw
-/// paths, so the series stay bounded.
+/// paths, and methods outside the standard ones count as `OTHER`, so the series stay
+/// bounded whatever clients send.
 #[derive(Debug)]
 pub struct HttpMetrics {
     requests: Family<RequestLabels, Counter>,
@@ -49,9 +50,14 @@ impl HttpMetrics {
 
     /// A request to `route` answered with `status` after `elapsed`.
     pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        let method = METHODS
+            .into_iter()
+            .find(|m| *m == method)
+            .unwrap_or("OTHER");
         self.requests
             .get_or_create(&RequestLabels {
-                method: method.to_owned(),
+                method,
                 route: route.to_owned(),
                 status,
             })

@@ -1,5 +1,7 @@
 //! `streamhouse_producer_*`: what producers wrote, over Kafka and HTTP alike.
 
+use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -8,7 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::Totals;
+use crate::{Totals, lock};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct TopicLabel {
@@ -17,8 +19,18 @@ struct TopicLabel {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct ErrorLabels {
+    /// Empty when the refusal came before the topic was known to exist, so clients
+    /// cannot create series by naming topics that do not exist.
     topic: String,
-    error: String,
+    error: &'static str,
+}
+
+/// One topic's produce counters, resolved once per led partition so that an append only
+/// adds to atomics (no label lookup, no allocation).
+#[derive(Debug, Clone)]
+pub struct TopicCounters {
+    records: Counter,
+    bytes: Counter,
 }
 
 /// Producer-side families.
@@ -30,6 +42,8 @@ pub struct ProducerMetrics {
     errors: Family<ErrorLabels, Counter>,
     ack_latency: Histogram,
     totals: Totals,
+    /// Error names seen, so a deleted topic's error series can be removed.
+    error_names: Mutex<HashSet<&'static str>>,
 }
 
 impl ProducerMetrics {
@@ -41,6 +55,7 @@ impl ProducerMetrics {
             errors: Family::default(),
             ack_latency: Histogram::new(crate::latency_buckets()),
             totals: Totals::default(),
+            error_names: Mutex::default(),
         };
         registry.register(
             "producer_records",
@@ -59,7 +74,7 @@ impl ProducerMetrics {
         );
         registry.register(
             "producer_errors",
-            "Batches refused, by topic and Kafka error name",
+            "Produce requests' partitions refused, by topic (empty if not known to exist) and Kafka error name",
             metrics.errors.clone(),
         );
         registry.register(
@@ -70,25 +85,36 @@ impl ProducerMetrics {
         metrics
     }
 
-    /// One batch of `records` records and `bytes` bytes appended to `topic`.
-    pub fn appended(&self, topic: &str, records: u64, bytes: u64) {
+    /// The counters appends to `topic` add to.
+    pub fn topic_counters(&self, topic: &str) -> TopicCounters {
         let label = TopicLabel {
             topic: topic.to_owned(),
         };
-        self.records.get_or_create(&label).inc_by(records);
-        self.bytes.get_or_create(&label).inc_by(bytes);
+        TopicCounters {
+            records: self.records.get_or_create_owned(&label),
+            bytes: self.bytes.get_or_create_owned(&label),
+        }
+    }
+
+    /// Batches of `records` records in `bytes` bytes appended to the topic of `counters`
+    /// (one produce request's data for one partition).
+    pub fn appended(&self, counters: &TopicCounters, records: u64, bytes: u64) {
+        counters.records.inc_by(records);
+        counters.bytes.inc_by(bytes);
         self.batch_records.observe(records as f64);
         self.totals.add(records, bytes);
     }
 
-    /// A batch for `topic` refused with the Kafka error `error` (e.g. `CorruptMessage`).
-    pub fn error(&self, topic: &str, error: &str) {
+    /// A partition's batches refused with the Kafka error `error` (e.g. `MESSAGE_TOO_LARGE`).
+    /// `topic` is `None` unless the topic is known to exist.
+    pub fn error(&self, topic: Option<&str>, error: &'static str) {
         self.errors
             .get_or_create(&ErrorLabels {
-                topic: topic.to_owned(),
-                error: error.to_owned(),
+                topic: topic.unwrap_or_default().to_owned(),
+                error,
             })
             .inc();
+        lock(&self.error_names).insert(error);
     }
 
     /// A produce request answered `elapsed` after it arrived.
@@ -108,5 +134,11 @@ impl ProducerMetrics {
         };
         self.records.remove(&label);
         self.bytes.remove(&label);
+        for &error in lock(&self.error_names).iter() {
+            self.errors.remove(&ErrorLabels {
+                topic: topic.to_owned(),
+                error,
+            });
+        }
     }
 }

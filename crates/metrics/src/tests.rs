@@ -10,8 +10,9 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 #[test]
 fn every_family_is_named_streamhouse_and_counts() {
     let metrics = Metrics::new("1.2.3");
-    metrics.producer.appended("orders", 10, 1000);
-    metrics.producer.appended("orders", 5, 500);
+    let orders = metrics.producer.topic_counters("orders");
+    metrics.producer.appended(&orders, 10, 1000);
+    metrics.producer.appended(&orders, 5, 500);
     metrics.consumer.fetched("orders", 7, 700);
     metrics
         .storage

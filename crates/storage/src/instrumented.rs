@@ -53,7 +53,8 @@ impl OpCounters {
 pub struct OpStats {
     /// Requests made (successful or not).
     pub requests: u64,
-    /// Requests that failed.
+    /// Requests that failed (not counting not-found, already-exists and precondition
+    /// answers, which are answers).
     pub errors: u64,
     /// Payload bytes moved by successful requests.
     pub bytes: u64,

@@ -46,7 +46,7 @@ pub(crate) async fn overview(State(state): State<AppState>) -> Result<Json<Overv
     let latest = state.inner.live.latest();
     let rate = |f: fn(&crate::live::Sample) -> f64| latest.as_ref().map_or(0.0, f);
     Ok(Json(Overview {
-        bytes: crate::routes::topics::stored_bytes(&state)
+        bytes: crate::routes::topics::stored_bytes(&state, None)
             .await?
             .values()
             .sum(),

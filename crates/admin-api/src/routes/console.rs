@@ -60,6 +60,19 @@ fn asset(_path: &str) -> Option<Asset> {
     None
 }
 
+/// Whether a missing path is a static file rather than a page of the app. Topic and group
+/// names may contain dots (`orders.v1`), so only the build's folder and file types the
+/// build emits count as files.
+fn looks_like_a_file(file: &str) -> bool {
+    const STATIC: [&str; 12] = [
+        "js", "mjs", "css", "map", "svg", "png", "jpg", "ico", "webp", "woff", "woff2", "txt",
+    ];
+    file.starts_with("assets/")
+        || file
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| STATIC.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
 fn is_reserved(path: &str) -> bool {
     RESERVED.iter().any(|prefix| {
         path.strip_prefix(prefix)
@@ -83,8 +96,7 @@ pub(crate) async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Re
         };
         return respond(found, cache, &headers);
     }
-    let last = file.rsplit('/').next().unwrap_or_default();
-    if last.contains('.') {
+    if looks_like_a_file(file) {
         // A missing script or image must not get HTML, which the browser would misread.
         return (StatusCode::NOT_FOUND, "no such file").into_response();
     }
@@ -168,12 +180,23 @@ mod tests {
             api.headers()[header::CONTENT_TYPE],
             HeaderValue::from_static("application/json")
         );
-        let page = fallback(Method::GET, Uri::from_static("/topics/x"), HeaderMap::new()).await;
-        assert_eq!(page.status(), StatusCode::OK);
-        let mime = page.headers()[header::CONTENT_TYPE]
-            .to_str()
-            .expect("ASCII");
-        assert!(mime.starts_with("text/html"), "{mime}");
+        // Deep links, dotted names included (topic and group names may contain dots).
+        for link in [
+            "/topics/x",
+            "/topics/orders.v1",
+            "/consumer-groups/app.consumer",
+        ] {
+            let page = fallback(Method::GET, Uri::from_static(link), HeaderMap::new()).await;
+            assert_eq!(page.status(), StatusCode::OK, "{link}");
+            let mime = page.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .expect("ASCII");
+            assert!(mime.starts_with("text/html"), "{link}: {mime}");
+        }
+        for file in ["/assets/missing-0000.js", "/missing.css", "/logo.PNG"] {
+            let missing = fallback(Method::GET, Uri::from_static(file), HeaderMap::new()).await;
+            assert_eq!(missing.status(), StatusCode::NOT_FOUND, "{file}");
+        }
         let post = fallback(Method::POST, Uri::from_static("/"), HeaderMap::new()).await;
         assert_eq!(post.status(), StatusCode::NOT_FOUND);
     }

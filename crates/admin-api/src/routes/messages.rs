@@ -253,7 +253,7 @@ pub(crate) struct NewMessage {
     key: Option<String>,
     /// A string is sent as its text (or decoded from base64); any other JSON value is
     /// sent as its JSON text. Absent or null for a tombstone.
-    #[schema(value_type = Value)]
+    #[schema(value_type = Value, required = false)]
     value: Option<serde_json::Value>,
     /// Header values are text (or base64).
     #[serde(default)]

@@ -69,12 +69,15 @@ pub(crate) struct NewTopic {
     configs: BTreeMap<String, String>,
 }
 
-/// Stored bytes by (topic id, partition).
-pub(crate) async fn stored_bytes(state: &AppState) -> Result<HashMap<(Uuid, i32), i64>, ApiError> {
+/// Stored bytes by (topic id, partition), of one topic or of all.
+pub(crate) async fn stored_bytes(
+    state: &AppState,
+    topic_id: Option<Uuid>,
+) -> Result<HashMap<(Uuid, i32), i64>, ApiError> {
     Ok(state
         .engine()
         .metadata()
-        .partition_sizes()
+        .partition_sizes(topic_id)
         .await
         .map_err(streamhouse_engine::Error::from)?
         .into_iter()
@@ -111,7 +114,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Paged<TopicSummary>>, ApiError> {
     let engine = state.engine();
     let topics = engine.list_topics().await?;
-    let sizes = stored_bytes(&state).await?;
+    let sizes = stored_bytes(&state, None).await?;
     let mut records: HashMap<String, (i64, i64)> = HashMap::new();
     for p in engine
         .metadata()
@@ -162,7 +165,7 @@ pub(crate) async fn create(
 async fn detail_of(state: &AppState, name: &str) -> Result<TopicDetail, ApiError> {
     let engine = state.engine();
     let topic: Topic = engine.topic(name).await?;
-    let sizes = stored_bytes(state).await?;
+    let sizes = stored_bytes(state, Some(topic.id)).await?;
     let partitions: Vec<PartitionInfo> = engine
         .metadata()
         .partitions(Some(name))

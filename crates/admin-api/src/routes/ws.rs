@@ -16,6 +16,17 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::live::Event;
 use crate::state::AppState;
 
+/// How long one frame may take to go out before the client counts as gone (a client
+/// that stops reading must not hold the task, and shutdown, forever).
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn send(socket: &mut WebSocket, message: Message) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
 /// Upgrades to a WebSocket of live events.
 #[utoipa::path(get, path = "/ws", operation_id = "live_events", tag = "metrics", responses(
     (status = 101, description = "Switching to the WebSocket protocol; JSON text frames follow", body = Event),
@@ -40,7 +51,7 @@ async fn serve(state: AppState, mut socket: WebSocket) {
         let Ok(text) = serde_json::to_string(&event) else {
             return;
         };
-        if socket.send(Message::Text(text.into())).await.is_err() {
+        if !send(&mut socket, Message::Text(text.into())).await {
             return;
         }
     }
@@ -65,14 +76,16 @@ async fn serve(state: AppState, mut socket: WebSocket) {
             },
             () = closing.cancelled() => break,
         };
-        if socket.send(Message::Text(text.into())).await.is_err() {
+        if !send(&mut socket, Message::Text(text.into())).await {
             return;
         }
     }
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
+    let _ = send(
+        &mut socket,
+        Message::Close(Some(CloseFrame {
             code: close_code::AWAY,
             reason: "streamhouse is shutting down".into(),
-        })))
-        .await;
+        })),
+    )
+    .await;
 }

@@ -13,7 +13,7 @@ use streamhouse_kafka_proto::messages::produce_response::{
 use streamhouse_kafka_proto::messages::{ProduceRequest, ProduceResponse};
 use streamhouse_types::TopicPartition;
 
-use crate::error::to_error_code;
+use crate::error::{produce_error_name, to_error_code};
 use crate::listener::ServerContext;
 
 /// Accepts every partition's batches in request order (offsets are assigned now), and
@@ -83,19 +83,20 @@ async fn finish(
         .with_base_offset(-1)
         .with_log_append_time_ms(-1)
         .with_log_start_offset(-1);
-    let refused = |code: ErrorCode| {
+    // Refused before the topic was looked up, or timed out after it was found.
+    let refused = |code: ErrorCode, topic: Option<&str>| {
         context
             .engine
             .metrics()
             .producer
-            .error(&tp.topic, &format!("{code:?}"));
+            .error(topic, produce_error_name(code));
         response.clone().with_error_code(code.code())
     };
     let result = match submitted {
-        Err(Refused::Code(code)) => return refused(code),
+        Err(Refused::Code(code)) => return refused(code, None),
         Err(Refused::Engine(error)) => Err(error),
         Ok(submitted) => match tokio::time::timeout_at(deadline, submitted.durable()).await {
-            Err(_elapsed) => return refused(ErrorCode::RequestTimedOut),
+            Err(_elapsed) => return refused(ErrorCode::RequestTimedOut, Some(&tp.topic)),
             Ok(result) => result,
         },
     };
@@ -103,11 +104,17 @@ async fn finish(
         Err(error) => {
             tracing::debug!(%tp, %error, "produce refused");
             let code = to_error_code(&error);
+            let known_topic = !matches!(
+                error,
+                streamhouse_engine::Error::UnknownTopic(_)
+                    | streamhouse_engine::Error::UnknownPartition(_)
+                    | streamhouse_engine::Error::InvalidTopic(_)
+            );
             context
                 .engine
                 .metrics()
                 .producer
-                .error(&tp.topic, &format!("{code:?}"));
+                .error(known_topic.then_some(&*tp.topic), produce_error_name(code));
             response
                 .with_error_code(code.code())
                 .with_error_message(Some(streamhouse_kafka_proto::StrBytes::from_string(

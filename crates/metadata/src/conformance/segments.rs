@@ -23,13 +23,25 @@ pub async fn segment_queries(store: &dyn MetadataStore) {
             .expect("segments")
     };
     assert_eq!(read(0, 100).await, rows);
-    let sizes: Vec<PartitionSize> = store
-        .partition_sizes()
+    let all: Vec<PartitionSize> = store
+        .partition_sizes(None)
         .await
         .expect("partition_sizes")
         .into_iter()
         .filter(|s| s.topic_id == topic.id)
         .collect();
+    let sizes = store
+        .partition_sizes(Some(topic.id))
+        .await
+        .expect("partition_sizes of a topic");
+    assert_eq!(all, sizes);
+    assert!(
+        store
+            .partition_sizes(Some(Uuid::new_v4()))
+            .await
+            .expect("partition_sizes of no topic")
+            .is_empty()
+    );
     let stored: i64 = rows.iter().map(|r| r.byte_length).sum();
     assert_eq!(
         sizes,
