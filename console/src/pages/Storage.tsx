@@ -2,7 +2,7 @@ import { TimeChart } from "../components/charts";
 import { Card, ErrorBox, PageHeader, Spinner, Stat, Table, cx, td, th } from "../components/ui";
 import { formatBytes, formatNumber, formatPercent, formatRate, formatSeconds } from "../lib/format";
 import { histogramQuantile, sum } from "../lib/prometheus";
-import { counterRate, useScrapePair } from "../lib/queries";
+import { counterRate, useCluster, useScrapePair } from "../lib/queries";
 
 const OPERATIONS = ["put", "get", "list", "delete"] as const;
 /** Object-store request prices per 1000 (S3 Standard list prices), as in docs/metrics.md. */
@@ -20,6 +20,7 @@ function Meter({ ratio, label, highIsGood = false }: { ratio: number; label: str
 
 export function StoragePage() {
   const { current, previous, series, isLoading, error, refetch } = useScrapePair();
+  const cluster = useCluster();
   if (isLoading) return <Spinner />;
   if (error) return <ErrorBox error={error} retry={refetch} />;
   if (!current) return null;
@@ -56,7 +57,11 @@ export function StoragePage() {
       <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
         <Stat label="PUTs" value={formatRate(putRate, "ops")} hint={`p95 ${formatSeconds(histogramQuantile(f, "streamhouse_s3_request_duration_seconds", 0.95, { operation: "put" }))}`} />
         <Stat label="GETs" value={formatRate(getRate, "ops")} hint={`p95 ${formatSeconds(histogramQuantile(f, "streamhouse_s3_request_duration_seconds", 0.95, { operation: "get" }))}`} />
-        <Stat label="Bytes written" value={formatBytes(sum(f, "streamhouse_s3_bytes_total", { operation: "put" }))} hint="PUT payloads since start" />
+        <Stat
+          label="Bytes stored"
+          value={cluster.data ? formatBytes(cluster.data.bytes) : "…"}
+          hint={`record batches, all topics · ${formatBytes(sum(f, "streamhouse_s3_bytes_total", { operation: "put" }))} PUT since start`}
+        />
         <Stat label="Est. request cost" value={costPerDay === undefined ? "—" : `$${costPerDay.toFixed(2)}/day`} hint="at the current PUT/GET rates, S3 Standard prices" />
       </div>
       <Card title="Object-store requests (since this page opened)">
