@@ -2,8 +2,8 @@
 # Compares two `streamhouse` binaries on the produce scenario (a): 2,000,000 × 100 B to 6
 # partitions, acks=all, linger 5 ms, with librdkafka (streamhouse-kafka-bench). Runs are
 # interleaved A B A B ... so machine noise hits both alike; each run starts a fresh
-# embedded agent. Prints every run (records/s and the agent's CPU seconds) and the
-# medians with the B/A ratio.
+# embedded agent. Prints every run (records/s, and the agent's CPU seconds during the
+# produce run, start-up excluded) and the medians with the B/A ratio.
 #
 #   scripts/bench-ab.sh OLD_BIN NEW_BIN [RUNS]   (kafka-bench: $KAFKA_BENCH or target/release)
 set -euo pipefail
@@ -12,6 +12,9 @@ bench=${KAFKA_BENCH:-$(dirname "$0")/../target/release/streamhouse-kafka-bench}
 port=29392
 results=$(mktemp)
 
+# utime + stime of a process, in seconds.
+cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
 run_one() { # label binary
   local dir pid out rate cpu
   dir=$(mktemp -d)
@@ -19,11 +22,11 @@ run_one() { # label binary
     --log-filter warn >"$dir/agent.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+  cpu0=$(cpu_of "$pid")
   out=$("$bench" --bootstrap 127.0.0.1:$port produce --records 2000000 --record-size 100)
   grep -q '; 0 failed' <<<"$out" || { echo "records failed: $out" >&2; exit 1; }
   rate=$(grep -oE '[0-9]+ records/s' <<<"$out" | head -1 | cut -d' ' -f1)
-  # utime + stime of the agent, in clock ticks.
-  cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$pid/stat")
+  cpu=$(echo "$(cpu_of "$pid") - $cpu0" | bc -l)
   kill -TERM "$pid"; wait "$pid" || true
   rm -rf "$dir"
   echo "$1 $rate $cpu" | tee -a "$results"

@@ -26,8 +26,12 @@ use tracing::Instrument;
 use crate::handlers::{self, PendingResponse};
 use crate::listener::ServerContext;
 
-/// Produce requests whose durability a connection waits for at once.
-const MAX_IN_FLIGHT: usize = 64;
+/// Produce requests whose durability a connection waits for at once. librdkafka sends one
+/// request per partition batch (every `linger.ms`), so on S3, where a flush takes 250 ms,
+/// a busy connection has hundreds waiting: a small cap here stops the connection reading
+/// and turns into seconds of client-side queueing. The bytes they hold are bounded by the
+/// engine's buffer (`engine.max_buffered_bytes`), not by this count.
+const MAX_IN_FLIGHT: usize = 4096;
 
 /// Why a connection ended early.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,313 @@
+//! `suite`: the performance issue's scenarios against a fresh agent per run, with the
+//! agent's CPU seconds per scenario, its peak RSS, and its object-store PUT rate, printed
+//! as one table.
+//!
+//! (a) produce 2,000,000 × 100 B to 6 partitions, acks=all, linger 5 ms; (b) produce
+//! 200,000 × 1 KiB; (c) consume (a)'s records from the start; (d) end-to-end latency at
+//! 20,000 records/s for 20 s with librdkafka's default settings; (e) the same over 100
+//! topics × 10 partitions; (f) 1,000,000 × 100 B from 50 producer connections at once.
+//! With `--s3`, the agent stores objects in a real S3-API server (`s3s-fs`) started here.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rdkafka::config::ClientConfig;
+
+use crate::scenarios;
+
+/// Options of `suite`.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct SuiteArgs {
+    /// The `streamhouse` binary to run (a release build).
+    #[arg(long, default_value = "target/release/streamhouse")]
+    agent: PathBuf,
+    /// Store objects in a real S3-API server (`s3s-fs`, from PATH) instead of local files.
+    #[arg(long)]
+    s3: bool,
+    /// Scenarios to run, as letters (c needs a).
+    #[arg(long, default_value = "abcdef")]
+    scenarios: String,
+    /// Fresh agents to run the scenarios on, one after another.
+    #[arg(long, default_value_t = 1)]
+    runs: u32,
+    /// More `streamhouse serve` flags, e.g. `--agent-arg=--engine-flush-interval=2ms`.
+    #[arg(long = "agent-arg", value_name = "FLAG", allow_hyphen_values = true)]
+    agent_args: Vec<String>,
+}
+
+/// One scenario's figures on one agent.
+struct Row {
+    scenario: char,
+    result: String,
+    /// The headline figure, for medians across runs (records/s, or p99 ms for e2e).
+    headline: f64,
+    cpu_seconds: f64,
+    /// Records the scenario moved, for CPU per million.
+    records: u64,
+    puts_per_sec: f64,
+}
+
+/// A running agent (and its S3 server), killed on drop.
+struct Running {
+    agent: Child,
+    s3: Option<Child>,
+    kafka: String,
+    http: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.agent.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && matches!(self.agent.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.agent.kill();
+        let _ = self.agent.wait();
+        if let Some(s3) = &mut self.s3 {
+            let _ = s3.kill();
+            let _ = s3.wait();
+        }
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start(args: &SuiteArgs) -> anyhow::Result<Running> {
+    let dir = tempfile::tempdir()?;
+    let mut command = Command::new(&args.agent);
+    command
+        .args([
+            "serve",
+            "--kafka-listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--log-filter", "warn", "--data-dir"])
+        .arg(dir.path().join("agent"));
+    let mut s3 = None;
+    if args.s3 {
+        let port = free_port()?;
+        let root = dir.path().join("s3");
+        std::fs::create_dir_all(root.join("bench"))?;
+        s3 = Some(
+            Command::new("s3s-fs")
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", "bench", "--secret-key", "benchsecret"])
+                .arg(&root)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context(
+                    "starting s3s-fs (cargo install s3s-fs@0.14.1 --features binary --locked)",
+                )?,
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("s3s-fs did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        command.args(["--object-store", "s3://bench/streamhouse"]);
+        for option in [
+            format!("aws_endpoint=http://127.0.0.1:{port}"),
+            "aws_access_key_id=bench".to_owned(),
+            "aws_secret_access_key=benchsecret".to_owned(),
+            "aws_region=us-east-1".to_owned(),
+            "aws_allow_http=true".to_owned(),
+        ] {
+            command.args(["--object-store-option", &option]);
+        }
+    }
+    command.args(&args.agent_args);
+    let mut agent = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {}", args.agent.display()))?;
+    let stdout = agent.stdout.take().context("agent stdout")?;
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let field = |after: &str| {
+        line.split(after)
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .map(str::to_owned)
+    };
+    let (Some(kafka), Some(http)) = (field("Kafka on "), field("HTTP on ")) else {
+        let _ = agent.kill();
+        bail!("the agent did not start: {line:?}");
+    };
+    Ok(Running {
+        agent,
+        s3,
+        kafka,
+        http: format!("http://{http}"),
+        _dir: dir,
+    })
+}
+
+impl Running {
+    /// The agent's user + system CPU seconds so far.
+    fn cpu_seconds(&self) -> anyhow::Result<f64> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.agent.id()))?;
+        // Fields after the command name (which may hold spaces) start at state (3rd).
+        let rest = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r)
+            .context("stat format")?;
+        let mut fields = rest.split_whitespace().skip(11);
+        let mut next =
+            || -> anyhow::Result<f64> { Ok(fields.next().context("stat format")?.parse::<f64>()?) };
+        let ticks = next()? + next()?;
+        Ok(ticks / USER_HZ)
+    }
+
+    /// Peak resident set size (VmHWM) in MiB.
+    fn peak_rss_mib(&self) -> anyhow::Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.agent.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .context("VmHWM")?
+            .parse()?;
+        Ok(kib / 1024.0)
+    }
+
+    /// Object PUTs so far, from the agent's `/metrics`.
+    fn puts(&self) -> anyhow::Result<f64> {
+        let text = reqwest::blocking::get(format!("{}/metrics", self.http))?.text()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix(r#"streamhouse_s3_requests_total{operation="put"} "#))
+            .context("no PUT counter in /metrics")?
+            .trim()
+            .parse()
+            .context("PUT counter")
+    }
+}
+
+/// Clock ticks per second of /proc times: Linux reports them in USER_HZ, which is 100.
+const USER_HZ: f64 = 100.0;
+
+fn run_scenario(
+    running: &Running,
+    scenario: char,
+    config: &ClientConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<Row> {
+    let (cpu0, puts0, started) = (running.cpu_seconds()?, running.puts()?, Instant::now());
+    let (result, headline, records): (String, f64, u64) = match scenario {
+        'a' | 'b' | 'f' => {
+            let (topic, records, size, producers) = match scenario {
+                'a' => ("bench-a", 2_000_000, 100, 1),
+                'b' => ("bench-b", 200_000, 1024, 1),
+                _ => ("bench-f", 1_000_000, 100, 50),
+            };
+            runtime.block_on(scenarios::ensure_topics(config, &[topic.to_owned()], 6))?;
+            let p = scenarios::produce(config, topic, records, size, 5, producers)?;
+            (p.to_string(), p.records_per_sec(), records)
+        }
+        'c' => {
+            let c = scenarios::consume(config, "bench-a", 2_000_000)?;
+            (c.to_string(), c.records_per_sec(), c.records)
+        }
+        'd' | 'e' => {
+            let (topics, partitions): (Vec<String>, i32) = if scenario == 'd' {
+                (vec!["bench-d".to_owned()], 6)
+            } else {
+                ((0..100).map(|i| format!("bench-e-{i:03}")).collect(), 10)
+            };
+            runtime.block_on(scenarios::ensure_topics(config, &topics, partitions))?;
+            let l = scenarios::e2e(config, &topics, 20_000, 20, 100)?;
+            (l.to_string(), l.p99_ms, l.records)
+        }
+        other => bail!("no scenario {other:?}; use letters a-f"),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    Ok(Row {
+        scenario,
+        result,
+        headline,
+        cpu_seconds: running.cpu_seconds()? - cpu0,
+        records,
+        puts_per_sec: (running.puts()? - puts0) / seconds,
+    })
+}
+
+pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
+    if args.scenarios.contains('c') && !args.scenarios.contains('a') {
+        bail!("scenario c consumes what a produced: include a");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let mut all: Vec<Row> = Vec::new();
+    let mut peaks = Vec::new();
+    for run in 1..=args.runs {
+        let running = start(args)?;
+        let mut config = base.clone();
+        config.set("bootstrap.servers", &running.kafka);
+        println!(
+            "run {run}: agent on {} ({})",
+            running.kafka,
+            if args.s3 { "S3: s3s-fs" } else { "local files" }
+        );
+        for scenario in args.scenarios.chars() {
+            let row = run_scenario(&running, scenario, &config, &runtime)?;
+            println!(
+                "  ({}) {}; agent CPU {:.2} s; {:.1} PUT/s",
+                row.scenario, row.result, row.cpu_seconds, row.puts_per_sec
+            );
+            all.push(row);
+        }
+        let peak = running.peak_rss_mib()?;
+        println!("  agent peak RSS {peak:.0} MiB");
+        peaks.push(peak);
+    }
+    println!();
+    println!("| scenario | median | agent CPU s (median) | CPU s per M records | PUT/s (median) |");
+    println!("|---|---:|---:|---:|---:|");
+    for scenario in args.scenarios.chars() {
+        let rows: Vec<&Row> = all.iter().filter(|r| r.scenario == scenario).collect();
+        let headline = median(rows.iter().map(|r| r.headline));
+        let cpu = median(rows.iter().map(|r| r.cpu_seconds));
+        let per_million = median(
+            rows.iter()
+                .map(|r| r.cpu_seconds / (r.records as f64 / 1e6)),
+        );
+        let puts = median(rows.iter().map(|r| r.puts_per_sec));
+        let figure = if matches!(scenario, 'd' | 'e') {
+            format!("p99 {headline:.1} ms")
+        } else {
+            format!("{headline:.0} records/s")
+        };
+        println!("| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {puts:.1} |");
+    }
+    println!(
+        "| peak RSS | {:.0} MiB (max over runs) | | | |",
+        peaks.iter().copied().fold(0.0, f64::max)
+    );
+    Ok(())
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
