@@ -11,12 +11,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::Totals;
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct TopicLabel {
-    topic: String,
-}
+use crate::{TopicLabel, Totals};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct LagLabels {
@@ -72,9 +67,7 @@ impl ConsumerMetrics {
 
     /// A Fetch returned `records` records in `bytes` bytes of `topic`.
     pub fn fetched(&self, topic: &str, records: u64, bytes: u64) {
-        let label = TopicLabel {
-            topic: topic.to_owned(),
-        };
+        let label = TopicLabel::of(topic);
         self.records.get_or_create(&label).inc_by(records);
         self.bytes.get_or_create(&label).inc_by(bytes);
         self.totals.add(records, bytes);
@@ -105,9 +98,7 @@ impl ConsumerMetrics {
 
     /// Drops a deleted topic's series.
     pub fn forget_topic(&self, topic: &str) {
-        let label = TopicLabel {
-            topic: topic.to_owned(),
-        };
+        let label = TopicLabel::of(topic);
         self.records.remove(&label);
         self.bytes.remove(&label);
     }

@@ -46,6 +46,20 @@ fn size_buckets(start: f64, length: u16) -> impl Iterator<Item = f64> {
     prometheus_client::metrics::histogram::exponential_buckets(start, 2.0, length)
 }
 
+/// The `topic` label of the producer and consumer families.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, prometheus_client::encoding::EncodeLabelSet)]
+struct TopicLabel {
+    topic: String,
+}
+
+impl TopicLabel {
+    fn of(topic: &str) -> Self {
+        Self {
+            topic: topic.to_owned(),
+        }
+    }
+}
+
 fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()

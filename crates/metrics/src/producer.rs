@@ -10,12 +10,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::{Totals, lock};
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
-struct TopicLabel {
-    topic: String,
-}
+use crate::{TopicLabel, Totals, lock};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct ErrorLabels {
@@ -87,9 +82,7 @@ impl ProducerMetrics {
 
     /// The counters appends to `topic` add to.
     pub fn topic_counters(&self, topic: &str) -> TopicCounters {
-        let label = TopicLabel {
-            topic: topic.to_owned(),
-        };
+        let label = TopicLabel::of(topic);
         TopicCounters {
             records: self.records.get_or_create_owned(&label),
             bytes: self.bytes.get_or_create_owned(&label),
@@ -129,9 +122,7 @@ impl ProducerMetrics {
 
     /// Drops a deleted topic's series.
     pub fn forget_topic(&self, topic: &str) {
-        let label = TopicLabel {
-            topic: topic.to_owned(),
-        };
+        let label = TopicLabel::of(topic);
         self.records.remove(&label);
         self.bytes.remove(&label);
         for &error in lock(&self.error_names).iter() {
