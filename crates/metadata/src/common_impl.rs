@@ -58,10 +58,11 @@ macro_rules! impl_metadata_store {
 
             use $crate::common_impl::Dialect;
             use $crate::shared::{
-                AgentRow, GroupOffsetRow, GroupRow, PartitionRow, ProducerStateRow, SegmentRow,
-                TopicRow, check_commits, check_partition_count, check_partition_growth,
-                commit_order, db, encode_batches, is_unique_violation, new_topic_id,
-                parse_topic_id, rows_match, settle_outcomes, sql, valid_replacement,
+                AgentRow, COMMIT_FLUSH, COMMIT_ROWS_PER_STATEMENT, GroupOffsetRow, GroupRow,
+                PartitionRow, ProducerStateRow, SegmentRow, TopicRow, check_commits,
+                check_partition_count, check_partition_growth, commit_waves, db, encode_batches,
+                is_unique_violation, new_topic_id, parse_topic_id, rows_match, settle_outcomes,
+                sql, valid_replacement,
             };
             use $crate::{
                 AgentInfo, CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore,
@@ -163,6 +164,113 @@ macro_rules! impl_metadata_store {
                         .execute(&mut **tx)
                         .await
                         .map_err(db(op))?;
+                    Ok(())
+                }
+
+                /// Commits one wave of flushed runs (`wave` indexes `commits`, each partition
+                /// at most once) with a few multi-row statements rather than several per run:
+                /// a flush over a thousand partitions costs a handful of round trips.
+                /// Records each run's outcome in `outcomes`.
+                async fn commit_wave(
+                    tx: &mut Tx,
+                    commits: &[PartitionCommit],
+                    wave: &[usize],
+                    outcomes: &mut [CommitOutcome],
+                ) -> Result<()> {
+                    type Db = <$store as Dialect>::Database;
+                    // 1. The fenced high-watermark moves; the rows returned are the runs
+                    //    that continue their partition under the lease they were written with.
+                    let mut advanced: HashSet<(String, PartitionId)> =
+                        HashSet::with_capacity(wave.len());
+                    for rows in wave.chunks(COMMIT_ROWS_PER_STATEMENT) {
+                        let mut query =
+                            sqlx::QueryBuilder::<Db>::new(sql::ADVANCE_HIGH_WATERMARKS_WITH);
+                        query.push_values(rows, |mut row, &i| {
+                            let PartitionCommit { lease, segment, .. } = &commits[i];
+                            row.push_bind(lease.topic_id.to_string())
+                                .push_bind(lease.partition)
+                                .push_bind(lease.epoch)
+                                .push_bind(segment.base_offset)
+                                .push_bind(segment.last_offset + 1);
+                        });
+                        query.push(sql::ADVANCE_HIGH_WATERMARKS_UPDATE);
+                        let moved: Vec<(String, PartitionId)> = query
+                            .build_query_as()
+                            .persistent(false)
+                            .fetch_all(&mut **tx)
+                            .await
+                            .map_err(db(COMMIT_FLUSH))?;
+                        advanced.extend(moved);
+                    }
+                    // 2. A run that did not continue its partition was either committed
+                    //    before (a retried commit) or fenced by a newer lease.
+                    let mut committed = Vec::with_capacity(wave.len());
+                    for &i in wave {
+                        let PartitionCommit { lease, segment, .. } = &commits[i];
+                        let id = lease.topic_id.to_string();
+                        if advanced.contains(&(id.clone(), lease.partition)) {
+                            committed.push(i);
+                            continue;
+                        }
+                        let key: Option<String> = sqlx::query_scalar(sql::SEGMENT_KEY_AT)
+                            .bind(&id)
+                            .bind(lease.partition)
+                            .bind(segment.base_offset)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(db(COMMIT_FLUSH))?;
+                        outcomes[i] = if key.as_deref() == Some(segment.object_key.as_str()) {
+                            CommitOutcome::AlreadyCommitted
+                        } else {
+                            CommitOutcome::Fenced
+                        };
+                    }
+                    // 3. The segment rows and producer states of the runs that advanced.
+                    for rows in committed.chunks(COMMIT_ROWS_PER_STATEMENT) {
+                        let mut query = sqlx::QueryBuilder::<Db>::new(sql::INSERT_SEGMENTS);
+                        query.push_values(rows, |mut row, &i| {
+                            let PartitionCommit { lease, segment, .. } = &commits[i];
+                            row.push_bind(lease.topic_id.to_string())
+                                .push_bind(lease.partition)
+                                .push_bind(segment.base_offset)
+                                .push_bind(segment.last_offset)
+                                .push_bind(segment.max_timestamp)
+                                .push_bind(segment.object_key.clone())
+                                .push_bind(segment.byte_offset)
+                                .push_bind(segment.byte_length)
+                                .push_bind(segment.record_count);
+                        });
+                        query
+                            .build()
+                            .persistent(false)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(db(COMMIT_FLUSH))?;
+                    }
+                    let mut producers = Vec::new();
+                    for &i in &committed {
+                        let lease = &commits[i].lease;
+                        for producer in &commits[i].producers {
+                            producers.push((lease, producer, encode_batches(&producer.batches)?));
+                        }
+                    }
+                    for rows in producers.chunks(COMMIT_ROWS_PER_STATEMENT) {
+                        let mut query = sqlx::QueryBuilder::<Db>::new(sql::UPSERT_PRODUCER_STATES);
+                        query.push_values(rows, |mut row, (lease, producer, batches)| {
+                            row.push_bind(lease.topic_id.to_string())
+                                .push_bind(lease.partition)
+                                .push_bind(producer.producer_id)
+                                .push_bind(producer.producer_epoch)
+                                .push_bind(batches.clone());
+                        });
+                        query.push(sql::UPSERT_PRODUCER_STATES_CONFLICT);
+                        query
+                            .build()
+                            .persistent(false)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(db(COMMIT_FLUSH))?;
+                    }
                     Ok(())
                 }
             }
@@ -481,64 +589,22 @@ macro_rules! impl_metadata_store {
                     &self,
                     commits: &[PartitionCommit],
                 ) -> Result<Vec<CommitOutcome>> {
-                    const OP: &str = "commit flush";
                     if commits.is_empty() {
                         return Ok(Vec::new());
                     }
                     check_commits(commits)?;
-                    let mut tx = self.write_tx(OP).await?;
+                    let mut tx = self.write_tx(COMMIT_FLUSH).await?;
                     let mut outcomes = vec![CommitOutcome::Committed; commits.len()];
-                    for index in commit_order(commits) {
-                        let PartitionCommit {
-                            lease,
-                            segment,
-                            producers,
-                        } = &commits[index];
-                        let id = lease.topic_id.to_string();
-                        let advanced = sqlx::query(sql::ADVANCE_HIGH_WATERMARK)
-                            .bind(segment.last_offset + 1)
-                            .bind(&id)
-                            .bind(lease.partition)
-                            .bind(lease.epoch)
-                            .bind(segment.base_offset)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db(OP))?
-                            .rows_affected();
-                        if advanced == 0 {
-                            let key: Option<String> = sqlx::query_scalar(sql::SEGMENT_KEY_AT)
-                                .bind(&id)
-                                .bind(lease.partition)
-                                .bind(segment.base_offset)
-                                .fetch_optional(&mut *tx)
-                                .await
-                                .map_err(db(OP))?;
-                            outcomes[index] = if key.as_deref() == Some(segment.object_key.as_str())
-                            {
-                                CommitOutcome::AlreadyCommitted
-                            } else {
-                                CommitOutcome::Fenced
-                            };
-                            continue;
-                        }
-                        Self::insert_segment(&mut tx, &id, lease.partition, segment, OP).await?;
-                        for producer in producers {
-                            sqlx::query(sql::UPSERT_PRODUCER_STATE)
-                                .bind(&id)
-                                .bind(lease.partition)
-                                .bind(producer.producer_id)
-                                .bind(producer.producer_epoch)
-                                .bind(encode_batches(&producer.batches)?)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(db(OP))?;
-                        }
+                    // A partition's later runs depend on its earlier ones, so they go in
+                    // later waves; within a wave every partition appears once.
+                    for wave in commit_waves(commits) {
+                        Self::commit_wave(&mut tx, commits, &wave, &mut outcomes).await?;
                     }
                     let (outcomes, commit) = settle_outcomes(outcomes);
                     if commit {
-                        tx.commit().await.map_err(db(OP))?;
+                        tx.commit().await.map_err(db(COMMIT_FLUSH))?;
                     } else {
-                        tx.rollback().await.map_err(db(OP))?;
+                        tx.rollback().await.map_err(db(COMMIT_FLUSH))?;
                     }
                     Ok(outcomes)
                 }

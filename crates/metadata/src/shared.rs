@@ -33,10 +33,19 @@ pub(crate) mod sql {
          SET leader_agent_id = NULL, lease_expires_at_ms = 0 \
          WHERE topic_id = $1 AND partition = $2 AND leader_agent_id = $3 AND leader_epoch = $4";
 
-    /// The fenced high-watermark move of a flush commit: `$1` new high watermark, `$2` topic
-    /// id, `$3` partition, `$4` epoch, `$5` segment base offset.
-    pub(crate) const ADVANCE_HIGH_WATERMARK: &str = "UPDATE partitions SET high_watermark = $1 \
-         WHERE topic_id = $2 AND partition = $3 AND leader_epoch = $4 AND high_watermark = $5";
+    /// The fenced high-watermark moves of a flush commit, as a multi-row statement: this
+    /// prefix, then `VALUES` rows of (topic id, partition, lease epoch, segment base offset,
+    /// new high watermark), then [`ADVANCE_HIGH_WATERMARKS_UPDATE`]. A partition moves only
+    /// if its epoch is still the lease's and the run starts at its high watermark.
+    pub(crate) const ADVANCE_HIGH_WATERMARKS_WITH: &str =
+        "WITH v (topic_id, partition, epoch, base_offset, high_watermark) AS (";
+
+    /// See [`ADVANCE_HIGH_WATERMARKS_WITH`]; returns `topic_id, partition` of the rows moved.
+    pub(crate) const ADVANCE_HIGH_WATERMARKS_UPDATE: &str = ") UPDATE partitions \
+         SET high_watermark = v.high_watermark FROM v \
+         WHERE partitions.topic_id = v.topic_id AND partitions.partition = v.partition \
+           AND partitions.leader_epoch = v.epoch AND partitions.high_watermark = v.base_offset \
+         RETURNING partitions.topic_id, partitions.partition";
 
     /// The object key of the segment row at `$1` topic id, `$2` partition, `$3` base offset.
     pub(crate) const SEGMENT_KEY_AT: &str = "SELECT object_key FROM segments \
@@ -46,6 +55,11 @@ pub(crate) mod sql {
     pub(crate) const INSERT_SEGMENT: &str = "INSERT INTO segments (topic_id, partition, \
          base_offset, last_offset, max_timestamp, object_key, byte_offset, byte_length, \
          record_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+    /// Adds segment rows: this, then `VALUES` rows in the same column order.
+    pub(crate) const INSERT_SEGMENTS: &str = "INSERT INTO segments (topic_id, partition, \
+         base_offset, last_offset, max_timestamp, object_key, byte_offset, byte_length, \
+         record_count) ";
 
     /// Adds a topic: `$1`..`$9` in `topics` column order.
     pub(crate) const INSERT_TOPIC: &str = "INSERT INTO topics (id, name, partition_count, \
@@ -184,11 +198,13 @@ pub(crate) mod sql {
     pub(crate) const ALL_GROUPS: &str = "SELECT group_id, coordinator, coordinator_epoch, \
          state, updated_at_ms FROM groups ORDER BY group_id";
 
-    /// Upserts a producer state: `$1` topic id, `$2` partition, `$3` producer id, `$4` epoch,
-    /// `$5` batches JSON.
-    pub(crate) const UPSERT_PRODUCER_STATE: &str = "INSERT INTO producer_states \
-         (topic_id, partition, producer_id, producer_epoch, batches) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (topic_id, partition, producer_id) \
+    /// Upserts producer states: this, then `VALUES` rows of (topic id, partition, producer id,
+    /// epoch, batches JSON), then [`UPSERT_PRODUCER_STATES_CONFLICT`].
+    pub(crate) const UPSERT_PRODUCER_STATES: &str = "INSERT INTO producer_states \
+         (topic_id, partition, producer_id, producer_epoch, batches) ";
+
+    /// See [`UPSERT_PRODUCER_STATES`].
+    pub(crate) const UPSERT_PRODUCER_STATES_CONFLICT: &str = " ON CONFLICT (topic_id, partition, producer_id) \
          DO UPDATE SET producer_epoch = excluded.producer_epoch, batches = excluded.batches";
 
     /// Upserts an agent: `$1` id, `$2` address, `$3` rack, `$4` started, `$5` heartbeat.
@@ -312,12 +328,32 @@ pub(crate) fn check_commits(commits: &[PartitionCommit]) -> Result<()> {
     Ok(())
 }
 
-/// The order to apply commits in: by topic id and partition (stable, so several runs of one
-/// partition keep their order). A fixed lock order keeps concurrent flushes from deadlocking.
-pub(crate) fn commit_order(commits: &[PartitionCommit]) -> Vec<usize> {
+/// Rows per multi-row statement of a flush commit: at most 9 binds a row keeps a statement
+/// far under either backend's parameter limit (SQLite 32,766, PostgreSQL 65,535).
+pub(crate) const COMMIT_ROWS_PER_STATEMENT: usize = 500;
+
+/// The operation name flush-commit errors carry.
+pub(crate) const COMMIT_FLUSH: &str = "commit flush";
+
+/// The order to apply flush commits in, as waves of indexes into `commits`: wave `k` holds
+/// every partition's `k`-th run (runs of one partition keep their order), each wave sorted
+/// by topic id and partition. A fixed lock order keeps concurrent flushes from deadlocking.
+pub(crate) fn commit_waves(commits: &[PartitionCommit]) -> Vec<Vec<usize>> {
     let mut order: Vec<usize> = (0..commits.len()).collect();
     order.sort_by_key(|&i| (commits[i].lease.topic_id, commits[i].lease.partition));
-    order
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    let mut previous = None;
+    let mut wave = 0;
+    for i in order {
+        let key = (commits[i].lease.topic_id, commits[i].lease.partition);
+        wave = if previous == Some(key) { wave + 1 } else { 0 };
+        previous = Some(key);
+        if waves.len() == wave {
+            waves.push(Vec::new());
+        }
+        waves[wave].push(i);
+    }
+    waves
 }
 
 /// Final outcomes of a flush: if any partition was fenced, the transaction is rolled back and
@@ -616,7 +652,7 @@ mod tests {
     }
 
     #[test]
-    fn commit_order_is_stable_by_partition() {
+    fn commit_waves_keep_each_partitions_runs_in_order() {
         let t = Uuid::from_u128(1);
         let c = |p, base| PartitionCommit {
             lease: LeaseEpoch {
@@ -628,7 +664,8 @@ mod tests {
             producers: vec![],
         };
         let commits = [c(2, 0), c(1, 0), c(2, 1), c(0, 0)];
-        assert_eq!(commit_order(&commits), vec![3, 1, 0, 2]);
+        assert_eq!(commit_waves(&commits), vec![vec![3, 1, 0], vec![2]]);
+        assert!(commit_waves(&[]).is_empty());
     }
 
     #[test]

@@ -242,3 +242,80 @@ pub async fn producer_ids(store: &dyn MetadataStore) {
         previous = id;
     }
 }
+
+/// A flush over more partitions than one multi-row statement carries: every run is
+/// committed with its producer states, a retry of the same commit is recognised run by run,
+/// and one fenced run among them rolls the whole flush back.
+pub async fn commit_flush_wide(store: &dyn MetadataStore) {
+    const PARTITIONS: i32 = 1_100;
+    let topic = create(store, "conf-wide", PARTITIONS).await;
+    let mut leases = Vec::new();
+    for partition in 0..PARTITIONS {
+        leases.push(lease(store, &topic, partition, "conf-wide-a", NOW).await);
+    }
+    let flush = |key: &str, base: Offset| -> Vec<PartitionCommit> {
+        leases
+            .iter()
+            .rev() // the store orders them itself
+            .map(|&l| PartitionCommit {
+                lease: l,
+                segment: SegmentRef {
+                    byte_offset: i64::from(l.partition) * 10,
+                    byte_length: 10,
+                    ..segment(base, base + i64::from(l.partition), NOW, key)
+                },
+                producers: vec![producer(i64::from(l.partition), 0, &[(0, 0, base)])],
+            })
+            .collect()
+    };
+    let first = flush("conf-wide/1", 0);
+    let outcome = store.commit_flush(&first).await.expect("commit_flush");
+    assert!(outcome.iter().all(|o| *o == CommitOutcome::Committed));
+    for partition in [0, 499, 500, 1_099] {
+        assert_eq!(
+            high_watermark(store, &topic, partition).await,
+            i64::from(partition) + 1
+        );
+        let index = (PARTITIONS - 1 - partition) as usize;
+        assert_eq!(
+            all_segments(store, &topic, partition).await,
+            vec![first[index].segment.clone()]
+        );
+        assert_eq!(
+            store
+                .producer_states(topic.id, partition)
+                .await
+                .expect("producer_states"),
+            first[index].producers
+        );
+    }
+
+    // The same commit again (a retry after a lost answer): recognised, nothing doubled.
+    let outcome = store.commit_flush(&first).await.expect("retried commit");
+    assert!(
+        outcome
+            .iter()
+            .all(|o| *o == CommitOutcome::AlreadyCommitted)
+    );
+    assert_eq!(all_segments(store, &topic, 700).await.len(), 1);
+
+    // A newer lease on one partition fences the next flush as a whole.
+    let _newer = lease(store, &topic, 777, "conf-wide-b", NOW + LEASE_MS).await;
+    let next: Vec<PartitionCommit> = leases
+        .iter()
+        .map(|&l| {
+            let hw = i64::from(l.partition) + 1;
+            commit(l, segment(hw, hw, NOW, "conf-wide/2"))
+        })
+        .collect();
+    let outcome = store.commit_flush(&next).await.expect("fenced commit");
+    assert_eq!(outcome[777], CommitOutcome::Fenced);
+    assert_eq!(
+        outcome
+            .iter()
+            .filter(|o| **o == CommitOutcome::RolledBack)
+            .count(),
+        PARTITIONS as usize - 1
+    );
+    assert_eq!(high_watermark(store, &topic, 3).await, 4);
+}

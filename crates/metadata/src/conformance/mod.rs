@@ -11,7 +11,7 @@ mod leases;
 mod segments;
 mod topics;
 
-pub use flush::{commit_flush_commits, commit_flush_fencing, producer_ids};
+pub use flush::{commit_flush_commits, commit_flush_fencing, commit_flush_wide, producer_ids};
 pub use groups::{group_coordination, group_offsets};
 pub use leases::{agents, lease_acquire_and_contend, lease_renew_and_release};
 pub use segments::{advance_log_start, referenced_objects, replace_segments, segment_queries};
@@ -40,6 +40,7 @@ pub async fn run_all(store: &dyn MetadataStore) {
     lease_renew_and_release(store).await;
     commit_flush_commits(store).await;
     commit_flush_fencing(store).await;
+    commit_flush_wide(store).await;
     segment_queries(store).await;
     advance_log_start(store).await;
     replace_segments(store).await;

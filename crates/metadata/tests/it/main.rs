@@ -19,6 +19,7 @@ macro_rules! conformance_tests {
             lease_renew_and_release,
             commit_flush_commits,
             commit_flush_fencing,
+            commit_flush_wide,
             segment_queries,
             advance_log_start,
             replace_segments,
