@@ -12,7 +12,7 @@ use streamhouse_metrics::Metrics;
 use streamhouse_records::validate_batches;
 use streamhouse_storage::{SegmentStore, SegmentStoreConfig};
 use streamhouse_types::{Clock, Offset, TopicPartition, validate_topic_name};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -93,6 +93,9 @@ pub(crate) struct Inner {
     pub(crate) buffer: Arc<Semaphore>,
     buffer_bytes: usize,
     pub(crate) flush_signal: FlushSignal,
+    /// Counts flushes that made data readable; long-polls watch it (see
+    /// [`Engine::data_published`]).
+    pub(crate) published: watch::Sender<u64>,
     partitions: RwLock<HashMap<TopicPartition, Arc<PartitionLog>>>,
     /// Graceful stop: refuse new work, flush what was accepted.
     pub(crate) stopping: CancellationToken,
@@ -140,6 +143,7 @@ impl Engine {
             buffer: Arc::new(Semaphore::new(buffer_bytes)),
             buffer_bytes,
             flush_signal: FlushSignal::default(),
+            published: watch::Sender::new(0),
             partitions: RwLock::new(HashMap::new()),
             stopping: CancellationToken::new(),
             abort: CancellationToken::new(),
@@ -471,6 +475,18 @@ impl Engine {
         max_bytes: usize,
     ) -> Result<ReadResult> {
         read::read(self, tp, offset, max_bytes).await
+    }
+
+    /// Changes each time a flush makes new data readable on this agent. A long-poll over
+    /// many partitions waits on this one receiver (then checks its partitions) instead of
+    /// registering a waiter per partition.
+    pub fn data_published(&self) -> watch::Receiver<u64> {
+        self.inner.published.subscribe()
+    }
+
+    /// Whether this agent leads `tp` now (only then does [`Engine::data_published`] cover it).
+    pub fn leads(&self, tp: &TopicPartition) -> bool {
+        self.inner.partition(tp).is_some()
     }
 
     /// Waits until the high watermark passes `offset`, or `timeout` elapses, or the engine

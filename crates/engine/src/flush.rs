@@ -201,6 +201,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
             let _ = waiter.send(Ok(()));
         }
     }
+    inner.published.send_modify(|flushes| *flushes += 1);
     inner.stats.flushes.fetch_add(1, Ordering::Relaxed);
     inner
         .metrics

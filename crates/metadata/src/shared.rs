@@ -224,9 +224,13 @@ pub(crate) mod sql {
          metadata = excluded.metadata, commit_timestamp_ms = excluded.commit_timestamp_ms";
 
     /// Segment rows of `$1` topic id, `$2` partition ending at or after `$3`, at most `$4`.
+    /// Runs of a partition do not overlap, so they start at the last one beginning at or
+    /// before `$3`: a primary-key seek.
     pub(crate) const SEGMENTS_FROM: &str = "SELECT base_offset, last_offset, max_timestamp, \
          object_key, byte_offset, byte_length, record_count FROM segments \
          WHERE topic_id = $1 AND partition = $2 AND last_offset >= $3 \
+           AND base_offset >= COALESCE((SELECT MAX(base_offset) FROM segments \
+             WHERE topic_id = $1 AND partition = $2 AND base_offset <= $3), $3) \
          ORDER BY base_offset LIMIT $4";
 
     /// Stored bytes per partition.
@@ -264,7 +268,7 @@ pub(crate) mod sql {
 
     /// Drops the segment rows of `$1` topic id, `$2` partition that end before `$3`.
     pub(crate) const DELETE_SEGMENTS_BEFORE: &str = "DELETE FROM segments \
-         WHERE topic_id = $1 AND partition = $2 AND last_offset < $3";
+         WHERE topic_id = $1 AND partition = $2 AND base_offset < $3 AND last_offset < $3";
 }
 
 /// Maps a driver error to [`Error::Database`], naming the operation.

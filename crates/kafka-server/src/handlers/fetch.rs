@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use futures::future::select_all;
 use streamhouse_engine::Error;
 use streamhouse_kafka_proto::ErrorCode;
 use streamhouse_kafka_proto::messages::fetch_response::{FetchableTopicResponse, PartitionData};
@@ -17,6 +16,9 @@ use tokio::time::Instant;
 
 use crate::error::to_error_code;
 use crate::listener::ServerContext;
+
+/// How often a long-poll re-reads when it waits on partitions led by another agent.
+const REMOTE_POLL: Duration = Duration::from_millis(50);
 
 struct Wanted {
     tp: TopicPartition,
@@ -64,7 +66,11 @@ async fn fetch(context: &ServerContext, request: FetchRequest) -> FetchResponse 
     let deadline = Instant::now() + Duration::from_millis(request.max_wait_ms.max(0) as u64);
     let min_bytes = request.min_bytes.max(0) as usize;
     let max_bytes = request.max_bytes.max(0) as usize;
+    let mut published = context.engine.data_published();
     loop {
+        // Flushes from here on wake the wait below, so none between this read and the
+        // wait is missed.
+        published.mark_unchanged();
         let read = read_once(context, &wanted, max_bytes).await;
         if read.total >= min_bytes.max(1)
             || read.failed
@@ -73,32 +79,22 @@ async fn fetch(context: &ServerContext, request: FetchRequest) -> FetchResponse 
         {
             return read.answer(context, &wanted);
         }
-        // Wait until any partition's high watermark passes its fetch offset.
-        let waits = wanted.iter().flat_map(|(_, ps)| ps).map(|w| {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            Box::pin(context.engine.wait_for(&w.tp, w.offset, remaining))
-        });
-        let waits: Vec<_> = waits.collect();
-        if waits.is_empty() {
-            tokio::time::sleep_until(deadline).await;
-            return read.answer(context, &wanted);
-        }
-        let (woke, index, _) = select_all(waits).await;
-        let offset = wanted
+        // Wait for the next flush that makes data readable here: one waiter however many
+        // partitions are wanted. Partitions led by another agent cannot be watched from
+        // here, so those are polled gently instead.
+        let all_led_here = wanted
             .iter()
             .flat_map(|(_, ps)| ps)
-            .nth(index)
-            .map_or(i64::MAX, |w| w.offset);
-        if !matches!(woke, Ok(hw) if hw > offset) {
-            // Partitions led elsewhere cannot be watched from here: poll them gently
-            // instead of spinning until the deadline.
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            tokio::time::sleep(remaining.min(Duration::from_millis(50))).await;
-        }
-        if Instant::now() >= deadline {
-            return read_once(context, &wanted, max_bytes)
-                .await
-                .answer(context, &wanted);
+            .all(|w| context.engine.leads(&w.tp));
+        let wake = if all_led_here {
+            deadline
+        } else {
+            deadline.min(Instant::now() + REMOTE_POLL)
+        };
+        tokio::select! {
+            Ok(()) = published.changed() => {}
+            () = tokio::time::sleep_until(wake) => {}
+            () = context.shutdown.cancelled() => {}
         }
     }
 }
