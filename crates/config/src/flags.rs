@@ -64,8 +64,8 @@ pub struct ConfigFlags {
     /// remote]
     #[arg(long = "engine-flush-interval", value_name = "DURATION")]
     pub engine_flush_interval: Option<String>,
-    /// [engine.flush_bytes] Segment flush size, 1KiB..=1GiB [default: 4MiB local, 8MiB
-    /// remote]
+    /// [engine.flush_bytes] Size that flushes before the interval is up (flushes stay at
+    /// least an interval apart), 1KiB..=1GiB [default: 4MiB local, 8MiB remote]
     #[arg(long = "engine-flush-bytes", value_name = "SIZE")]
     pub engine_flush_bytes: Option<String>,
     /// [engine.max_buffered_bytes] Bound on accepted-but-not-durable data (>= 2 × flush

@@ -106,8 +106,10 @@ pub struct EngineConfig {
     /// stores, 250ms for remote ones.
     #[serde(with = "opt_duration")]
     pub flush_interval: Option<Duration>,
-    /// Size at which the segment writer flushes without waiting for `flush_interval`,
-    /// 1KiB..=1GiB. Unset: 4MiB for `file://`/`memory://` stores, 8MiB for remote ones.
+    /// Size at which the segment writer flushes before `flush_interval` is up, 1KiB..=1GiB;
+    /// flushes still begin at least `flush_interval` apart, so faster data makes bigger
+    /// objects rather than more PUTs. Unset: 4MiB for `file://`/`memory://` stores, 8MiB
+    /// for remote ones.
     #[serde(with = "opt_size")]
     pub flush_bytes: Option<ByteSize>,
     /// Backpressure bound on accepted-but-not-yet-durable data: producers wait when it is

@@ -1,8 +1,9 @@
 //! The flusher: turns every led partition's pending chunk into one object, uploads it,
 //! commits the segment index in one metadata transaction, then makes the data visible.
 //!
-//! One flush is in flight at a time; appends keep accumulating for the next one meanwhile,
-//! so a slow upload turns into bigger objects rather than more of them.
+//! One flush is in flight at a time, and flushes begin at most once per `flush_interval`;
+//! appends keep accumulating for the next one meanwhile, so a slow upload or a burst of
+//! data turns into bigger objects rather than more of them.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,8 +26,14 @@ pub(crate) struct FlushSignal {
     pub(crate) first_pending: std::sync::Mutex<Option<Instant>>,
 }
 
+/// The flush policy. A flush starts `flush_interval` after the first byte pending since the
+/// last one, or earlier once `flush_bytes` are pending, but never sooner than
+/// `flush_interval` after the previous flush began: an agent makes at most one PUT per
+/// interval, whatever its throughput (objects grow instead, within
+/// `engine.max_buffered_bytes`). On shutdown it flushes at once.
 pub(crate) async fn run(inner: Arc<Inner>) {
     let interval = inner.flush_interval;
+    let mut last_flush: Option<Instant> = None;
     loop {
         let stopping = inner.stopping.is_cancelled();
         let pending = inner.pending_bytes.load(Ordering::Acquire);
@@ -40,21 +47,32 @@ pub(crate) async fn run(inner: Arc<Inner>) {
             }
             continue;
         }
-        if !stopping && pending < inner.flush_bytes {
-            let started = *inner
-                .flush_signal
-                .first_pending
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let deadline = started.unwrap_or_else(Instant::now) + interval;
-            if Instant::now() < deadline {
+        if !stopping {
+            if pending < inner.flush_bytes {
+                let started = *inner
+                    .flush_signal
+                    .first_pending
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let deadline = started.unwrap_or_else(Instant::now) + interval;
+                if Instant::now() < deadline {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(deadline.into()) => {}
+                        // The size threshold may have been reached: decide again.
+                        () = inner.flush_signal.notify.notified() => continue,
+                        () = inner.stopping.cancelled() => {}
+                    }
+                }
+            } else if let Some(spaced) = last_flush.map(|at| at + interval)
+                && Instant::now() < spaced
+            {
                 tokio::select! {
-                    () = tokio::time::sleep_until(deadline.into()) => {}
-                    () = inner.flush_signal.notify.notified() => continue,
+                    () = tokio::time::sleep_until(spaced.into()) => {}
                     () = inner.stopping.cancelled() => {}
                 }
             }
         }
+        last_flush = Some(Instant::now());
         flush_once(&inner).await;
     }
     tracing::debug!("flusher stopped");

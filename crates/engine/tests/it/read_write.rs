@@ -315,6 +315,49 @@ async fn puts_per_flush_do_not_grow_with_the_number_of_partitions() {
 }
 
 #[tokio::test]
+async fn the_size_threshold_never_makes_more_than_one_put_per_flush_interval() {
+    let stores = Stores::embedded().await;
+    let interval = Duration::from_millis(200);
+    let config = streamhouse_config::EngineConfig {
+        flush_interval: Some(interval),
+        flush_bytes: Some(bytesize::ByteSize::kib(1)),
+        ..fast_config()
+    };
+    let engine = stores.engine(config).await;
+    engine
+        .create_topic("t", 1, TopicConfig::default())
+        .await
+        .expect("create");
+    let tp = TopicPartition::new("t", 0);
+    let before = stores.counters.snapshot().put.requests;
+    // 50 appends of ~10 KB, one every 20 ms: each alone is past the size threshold.
+    let started = std::time::Instant::now();
+    let mut appends = Vec::new();
+    for i in 0..50u64 {
+        let (engine, tp) = (engine.clone(), tp.clone());
+        appends.push(tokio::spawn(async move {
+            engine.append(&tp, batch(i, 10, 1_000)).await
+        }));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for append in appends {
+        append.await.expect("task").expect("append");
+    }
+    let elapsed = started.elapsed();
+    let puts = stores.counters.snapshot().put.requests - before;
+    // Flushes begin at least one interval apart, so over `elapsed` there are at most
+    // elapsed / interval + 1 of them (without the spacing, about one per append).
+    let bound = (elapsed.as_millis() / interval.as_millis()) as u64 + 1;
+    assert!(
+        (2..=bound).contains(&puts),
+        "{puts} PUTs in {elapsed:?}; expected 2..={bound}"
+    );
+    let read = engine.read(&tp, 0, 0).await.expect("read");
+    assert_eq!(read.high_watermark, 500, "every record durable");
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn log_append_time_topics_stamp_batches_with_the_broker_time() {
     let stores = Stores::embedded().await;
     let engine = stores.engine(fast_config()).await;
