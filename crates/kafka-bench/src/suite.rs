@@ -48,6 +48,49 @@ struct Row {
     /// Records the scenario moved, for CPU per million.
     records: u64,
     puts_per_sec: f64,
+    /// Object-store traffic during the scenario.
+    storage: Requests,
+}
+
+/// Object-store requests and payload bytes, from the agent's `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Requests {
+    puts: f64,
+    gets: f64,
+    put_bytes: f64,
+    get_bytes: f64,
+}
+
+impl std::ops::Sub for Requests {
+    type Output = Requests;
+    fn sub(self, before: Requests) -> Requests {
+        Requests {
+            puts: self.puts - before.puts,
+            gets: self.gets - before.gets,
+            put_bytes: self.put_bytes - before.put_bytes,
+            get_bytes: self.get_bytes - before.get_bytes,
+        }
+    }
+}
+
+impl Requests {
+    /// PUTs per GB (10^9 bytes) written to the object store.
+    fn puts_per_gb(&self) -> f64 {
+        per_gb(self.puts, self.put_bytes)
+    }
+
+    /// GETs per GB read from the object store.
+    fn gets_per_gb(&self) -> f64 {
+        per_gb(self.gets, self.get_bytes)
+    }
+}
+
+fn per_gb(requests: f64, bytes: f64) -> f64 {
+    if bytes > 0.0 {
+        requests / (bytes / 1e9)
+    } else {
+        f64::NAN
+    }
 }
 
 /// A running agent (and its S3 server), killed on drop.
@@ -186,15 +229,25 @@ impl Running {
         Ok(kib / 1024.0)
     }
 
-    /// Object PUTs so far, from the agent's `/metrics`.
-    fn puts(&self) -> anyhow::Result<f64> {
+    /// Object-store requests and bytes so far, from the agent's `/metrics`.
+    fn requests(&self) -> anyhow::Result<Requests> {
         let text = reqwest::blocking::get(format!("{}/metrics", self.http))?.text()?;
-        text.lines()
-            .find_map(|l| l.strip_prefix(r#"streamhouse_s3_requests_total{operation="put"} "#))
-            .context("no PUT counter in /metrics")?
-            .trim()
-            .parse()
-            .context("PUT counter")
+        let value = |name: &str, operation: &str| -> anyhow::Result<f64> {
+            let prefix = format!(r#"{name}{{operation="{operation}"}} "#);
+            Ok(text
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .map(|v| v.trim().parse::<f64>())
+                .transpose()
+                .with_context(|| format!("{name} in /metrics"))?
+                .unwrap_or(0.0))
+        };
+        Ok(Requests {
+            puts: value("streamhouse_s3_requests_total", "put")?,
+            gets: value("streamhouse_s3_requests_total", "get")?,
+            put_bytes: value("streamhouse_s3_bytes_total", "put")?,
+            get_bytes: value("streamhouse_s3_bytes_total", "get")?,
+        })
     }
 }
 
@@ -207,7 +260,7 @@ fn run_scenario(
     config: &ClientConfig,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Row> {
-    let (cpu0, puts0, started) = (running.cpu_seconds()?, running.puts()?, Instant::now());
+    let (cpu0, requests0, started) = (running.cpu_seconds()?, running.requests()?, Instant::now());
     let (result, headline, records): (String, f64, u64) = match scenario {
         'a' | 'b' | 'f' => {
             let (topic, records, size, producers) = match scenario {
@@ -236,13 +289,15 @@ fn run_scenario(
         other => bail!("no scenario {other:?}; use letters a-f"),
     };
     let seconds = started.elapsed().as_secs_f64();
+    let storage = running.requests()? - requests0;
     Ok(Row {
         scenario,
         result,
         headline,
         cpu_seconds: running.cpu_seconds()? - cpu0,
         records,
-        puts_per_sec: (running.puts()? - puts0) / seconds,
+        puts_per_sec: storage.puts / seconds,
+        storage,
     })
 }
 
@@ -267,8 +322,15 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
         for scenario in args.scenarios.chars() {
             let row = run_scenario(&running, scenario, &config, &runtime)?;
             println!(
-                "  ({}) {}; agent CPU {:.2} s; {:.1} PUT/s",
-                row.scenario, row.result, row.cpu_seconds, row.puts_per_sec
+                "  ({}) {}; agent CPU {:.2} s; {:.1} PUT/s; {} PUTs ({:.1} MB), {} GETs ({:.1} MB)",
+                row.scenario,
+                row.result,
+                row.cpu_seconds,
+                row.puts_per_sec,
+                row.storage.puts,
+                row.storage.put_bytes / 1e6,
+                row.storage.gets,
+                row.storage.get_bytes / 1e6,
             );
             all.push(row);
         }
@@ -277,8 +339,10 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
         peaks.push(peak);
     }
     println!();
-    println!("| scenario | median | agent CPU s (median) | CPU s per M records | PUT/s (median) |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| scenario | median | agent CPU s (median) | CPU s per M records | PUT/s (median) | PUTs per GB written | GETs per GB read |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for scenario in args.scenarios.chars() {
         let rows: Vec<&Row> = all.iter().filter(|r| r.scenario == scenario).collect();
         let headline = median(rows.iter().map(|r| r.headline));
@@ -288,18 +352,33 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
                 .map(|r| r.cpu_seconds / (r.records as f64 / 1e6)),
         );
         let puts = median(rows.iter().map(|r| r.puts_per_sec));
+        let puts_per_gb = median(rows.iter().map(|r| r.storage.puts_per_gb()));
+        let gets_per_gb = median(rows.iter().map(|r| r.storage.gets_per_gb()));
         let figure = if matches!(scenario, 'd' | 'e') {
             format!("p99 {headline:.1} ms")
         } else {
             format!("{headline:.0} records/s")
         };
-        println!("| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {puts:.1} |");
+        println!(
+            "| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {puts:.1} | {} | {} |",
+            or_dash(puts_per_gb),
+            or_dash(gets_per_gb)
+        );
     }
     println!(
-        "| peak RSS | {:.0} MiB (max over runs) | | | |",
+        "| peak RSS | {:.0} MiB (max over runs) | | | | | |",
         peaks.iter().copied().fold(0.0, f64::max)
     );
     Ok(())
+}
+
+/// A per-GB figure, or a dash where no bytes moved.
+fn or_dash(value: f64) -> String {
+    if value.is_nan() {
+        "–".to_owned()
+    } else {
+        format!("{value:.0}")
+    }
 }
 
 fn median(values: impl Iterator<Item = f64>) -> f64 {

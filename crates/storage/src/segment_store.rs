@@ -82,6 +82,11 @@ impl SegmentStore {
                 u32::try_from(value.len()).unwrap_or(u32::MAX)
             })
             .max_capacity(config.cache_bytes)
+            // LRU, not moka's default TinyLFU: consumers read forward, so the range just
+            // fetched is the one about to be read again (the next fetches of that
+            // segment). TinyLFU refuses a new entry once the cache is full of ranges that
+            // were hit before, and each following fetch of the segment repeats the GET.
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .support_invalidation_closures()
             .build();
         Self {
@@ -307,6 +312,12 @@ impl SegmentStore {
                 source,
             }),
         }
+    }
+
+    /// Applies the read cache's pending admissions and evictions now (the cache does them
+    /// lazily, in batches), so what it holds afterwards is settled.
+    pub async fn run_pending_cache_tasks(&self) {
+        self.cache.run_pending_tasks().await;
     }
 
     /// Bytes currently held by the read cache.

@@ -149,6 +149,53 @@ async fn conformance_s3_api_server() {
     conformance(opened.store).await;
 }
 
+/// A full cache still keeps the range just read: a consumer reading forward fetches a
+/// segment once, then serves its next fetches of that segment from memory, even when the
+/// cache is full of ranges that were read more often.
+#[tokio::test]
+async fn a_full_cache_keeps_the_range_just_read() {
+    let counters = Arc::new(StorageCounters::default());
+    let store: Arc<dyn ObjectStore> = Arc::new(InstrumentedStore::new(
+        Arc::new(object_store::memory::InMemory::new()),
+        Arc::clone(&counters),
+    ));
+    let segments = SegmentStore::new(Arc::clone(&store), config()); // 1 MiB cache
+    let mut builder = ObjectBuilder::new();
+    let ranges: Vec<_> = (0..16)
+        .map(|p| builder.push_chunk(chunk(p, 0, 1), [Bytes::from(vec![p as u8; 100_000])]))
+        .collect();
+    let key = segments.new_flush_key();
+    segments.put(&key, builder.finish()).await.expect("put");
+    let read = |i: usize| {
+        let range = ranges[i].clone();
+        let (segments, key) = (&segments, &key);
+        async move {
+            segments
+                .read_range(key, range.start, range.end - range.start)
+                .await
+                .expect("read")
+        }
+    };
+    // Fill the cache with ranges read several times each.
+    for _ in 0..10 {
+        for i in 0..10 {
+            read(i).await;
+        }
+        segments.run_pending_cache_tasks().await;
+    }
+    for i in 10..16 {
+        read(i).await;
+        segments.run_pending_cache_tasks().await;
+        let gets = counters.snapshot().get.requests;
+        assert_eq!(read(i).await[0], i as u8);
+        assert_eq!(
+            counters.snapshot().get.requests,
+            gets,
+            "range {i}, just read, must be served from the cache"
+        );
+    }
+}
+
 #[tokio::test]
 async fn failed_uploads_are_retried_until_they_land() {
     let faulty = Arc::new(FaultyStore::new(
