@@ -60,7 +60,7 @@ pub struct ConfigFlags {
     #[arg(long = "metadata-max-connections", value_name = "N")]
     pub metadata_max_connections: Option<String>,
 
-    /// [engine.flush_interval] Segment flush linger, 1ms..=60s [default: 5ms local, 250ms
+    /// [engine.flush_interval] Segment flush linger, 1ms..=60s [default: 10ms local, 250ms
     /// remote]
     #[arg(long = "engine-flush-interval", value_name = "DURATION")]
     pub engine_flush_interval: Option<String>,

@@ -28,7 +28,7 @@ fn defaults() {
         (None, 8)
     );
     let e = &c.engine;
-    assert_eq!(e.flush_interval_for(false), Duration::from_millis(5));
+    assert_eq!(e.flush_interval_for(false), Duration::from_millis(10));
     assert_eq!(e.flush_interval_for(true), Duration::from_millis(250));
     assert_eq!(e.flush_bytes_for(false), 4 << 20);
     assert_eq!(e.flush_bytes_for(true), 8 << 20);
@@ -49,7 +49,7 @@ fn defaults() {
     assert_eq!(c.log.format, LogFormat::Text);
     assert_eq!(c.log.filter, "info");
     assert!(!c.is_remote_object_store());
-    assert_eq!(c.flush_interval(), Duration::from_millis(5));
+    assert_eq!(c.flush_interval(), Duration::from_millis(10));
     c.validate().expect("defaults are valid");
 }
 
