@@ -489,29 +489,6 @@ impl Engine {
         self.inner.partition(tp).is_some()
     }
 
-    /// Waits until the high watermark passes `offset`, or `timeout` elapses, or the engine
-    /// stops. Returns the high watermark then. For partitions led elsewhere it returns at
-    /// once with the recorded high watermark.
-    pub async fn wait_for(
-        &self,
-        tp: &TopicPartition,
-        offset: Offset,
-        timeout: Duration,
-    ) -> Result<Offset> {
-        let Some(log) = self.inner.partition(tp) else {
-            return Ok(self.partition_state(tp).await?.high_watermark);
-        };
-        let mut rx = log.subscribe();
-        let wait = rx.wait_for(|hw| *hw > offset);
-        tokio::select! {
-            result = tokio::time::timeout(timeout, wait) => {
-                if let Ok(Ok(hw)) = result { return Ok(*hw); }
-            }
-            () = self.inner.stopping.cancelled() => {}
-        }
-        Ok(log.bounds().1)
-    }
-
     /// The offset and timestamp of the first record at or after `timestamp` (Kafka
     /// ListOffsets by time); `None` if all data is older.
     pub async fn offset_for_timestamp(

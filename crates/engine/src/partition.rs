@@ -1,5 +1,5 @@
 //! A partition this agent leads: offset assignment, the pending (not yet durable) chunk,
-//! the in-memory tail of recent durable batches, and the high-watermark watch.
+//! and the in-memory tail of recent durable batches.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -9,7 +9,7 @@ use streamhouse_metadata::{LeaseEpoch, ProducerBatch, ProducerState, TimestampTy
 use streamhouse_metrics::TopicCounters;
 use streamhouse_records::{BatchHeader, patch_base_offset, patch_max_timestamp};
 use streamhouse_types::{Offset, TimestampMs, TopicPartition};
-use tokio::sync::{OwnedSemaphorePermit, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use uuid::Uuid;
 
 use crate::{Error, Result};
@@ -87,7 +87,6 @@ pub(crate) struct PartitionLog {
     pub(crate) lease: LeaseEpoch,
     pub(crate) config: RwLock<Arc<TopicConfig>>,
     state: Mutex<LogState>,
-    hw: watch::Sender<Offset>,
     /// This topic's produce counters (`streamhouse_producer_*`).
     pub(crate) produced: TopicCounters,
 }
@@ -116,7 +115,6 @@ impl PartitionLog {
                 producers: producers.into_iter().map(|p| (p.producer_id, p)).collect(),
                 closed: None,
             }),
-            hw: watch::channel(high_watermark).0,
             produced,
         }
     }
@@ -147,10 +145,6 @@ impl PartitionLog {
             .config
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
-    }
-
-    pub(crate) fn subscribe(&self) -> watch::Receiver<Offset> {
-        self.hw.subscribe()
     }
 
     /// Assigns offsets to validated batches and copies them into the pending chunk.
@@ -227,8 +221,9 @@ impl PartitionLog {
         Some(std::mem::take(&mut state.pending))
     }
 
-    /// Makes a flushed chunk visible: advances the high watermark, keeps the bytes in the
-    /// tail, wakes long-polls. `tail_cap` bounds this partition's share of the tail.
+    /// Makes a flushed chunk visible: advances the high watermark and keeps the bytes in the
+    /// tail (long-polls are woken once the whole flush is published; see
+    /// `Engine::data_published`). `tail_cap` bounds this partition's share of the tail.
     pub(crate) fn publish(
         &self,
         base_offset: Offset,
@@ -253,8 +248,6 @@ impl PartitionLog {
                 state.tail_bytes -= evicted.bytes.len();
             }
         }
-        drop(state);
-        self.hw.send_replace(last_offset + 1);
     }
 
     /// Stops accepting appends and fails everything not yet durable.

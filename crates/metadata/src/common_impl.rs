@@ -143,27 +143,35 @@ macro_rules! impl_metadata_store {
                     Ok(())
                 }
 
-                /// Inserts one segment row inside a transaction.
-                async fn insert_segment(
+                /// Inserts segment rows (topic id, partition, row) inside a transaction, up
+                /// to [`COMMIT_ROWS_PER_STATEMENT`] per statement.
+                async fn insert_segments(
                     tx: &mut Tx,
-                    topic_id: &str,
-                    partition: PartitionId,
-                    segment: &SegmentRef,
+                    rows: &[(String, PartitionId, &SegmentRef)],
                     op: &'static str,
                 ) -> Result<()> {
-                    sqlx::query(sql::INSERT_SEGMENT)
-                        .bind(topic_id)
-                        .bind(partition)
-                        .bind(segment.base_offset)
-                        .bind(segment.last_offset)
-                        .bind(segment.max_timestamp)
-                        .bind(&segment.object_key)
-                        .bind(segment.byte_offset)
-                        .bind(segment.byte_length)
-                        .bind(segment.record_count)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(db(op))?;
+                    for rows in rows.chunks(COMMIT_ROWS_PER_STATEMENT) {
+                        let mut query = sqlx::QueryBuilder::<<$store as Dialect>::Database>::new(
+                            sql::INSERT_SEGMENTS,
+                        );
+                        query.push_values(rows, |mut row, (topic_id, partition, segment)| {
+                            row.push_bind(topic_id.clone())
+                                .push_bind(*partition)
+                                .push_bind(segment.base_offset)
+                                .push_bind(segment.last_offset)
+                                .push_bind(segment.max_timestamp)
+                                .push_bind(segment.object_key.clone())
+                                .push_bind(segment.byte_offset)
+                                .push_bind(segment.byte_length)
+                                .push_bind(segment.record_count);
+                        });
+                        query
+                            .build()
+                            .persistent(false)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(db(op))?;
+                    }
                     Ok(())
                 }
 
@@ -226,27 +234,14 @@ macro_rules! impl_metadata_store {
                         };
                     }
                     // 3. The segment rows and producer states of the runs that advanced.
-                    for rows in committed.chunks(COMMIT_ROWS_PER_STATEMENT) {
-                        let mut query = sqlx::QueryBuilder::<Db>::new(sql::INSERT_SEGMENTS);
-                        query.push_values(rows, |mut row, &i| {
+                    let segments: Vec<_> = committed
+                        .iter()
+                        .map(|&i| {
                             let PartitionCommit { lease, segment, .. } = &commits[i];
-                            row.push_bind(lease.topic_id.to_string())
-                                .push_bind(lease.partition)
-                                .push_bind(segment.base_offset)
-                                .push_bind(segment.last_offset)
-                                .push_bind(segment.max_timestamp)
-                                .push_bind(segment.object_key.clone())
-                                .push_bind(segment.byte_offset)
-                                .push_bind(segment.byte_length)
-                                .push_bind(segment.record_count);
-                        });
-                        query
-                            .build()
-                            .persistent(false)
-                            .execute(&mut **tx)
-                            .await
-                            .map_err(db(COMMIT_FLUSH))?;
-                    }
+                            (lease.topic_id.to_string(), lease.partition, segment)
+                        })
+                        .collect();
+                    Self::insert_segments(tx, &segments, COMMIT_FLUSH).await?;
                     let mut producers = Vec::new();
                     for &i in &committed {
                         let lease = &commits[i].lease;
@@ -733,7 +728,8 @@ macro_rules! impl_metadata_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(db(OP))?;
-                    Self::insert_segment(&mut tx, &id, lease.partition, new, OP).await?;
+                    Self::insert_segments(&mut tx, &[(id.clone(), lease.partition, new)], OP)
+                        .await?;
                     tx.commit().await.map_err(db(OP))?;
                     Ok(true)
                 }

@@ -51,11 +51,6 @@ pub(crate) mod sql {
     pub(crate) const SEGMENT_KEY_AT: &str = "SELECT object_key FROM segments \
          WHERE topic_id = $1 AND partition = $2 AND base_offset = $3";
 
-    /// Adds a segment row: `$1` topic id, `$2` partition, then the [`crate::SegmentRef`] fields.
-    pub(crate) const INSERT_SEGMENT: &str = "INSERT INTO segments (topic_id, partition, \
-         base_offset, last_offset, max_timestamp, object_key, byte_offset, byte_length, \
-         record_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-
     /// Adds segment rows: this, then `VALUES` rows in the same column order.
     pub(crate) const INSERT_SEGMENTS: &str = "INSERT INTO segments (topic_id, partition, \
          base_offset, last_offset, max_timestamp, object_key, byte_offset, byte_length, \

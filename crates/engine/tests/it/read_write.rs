@@ -207,26 +207,25 @@ async fn bad_input_gets_typed_errors() {
 async fn long_poll_wakes_when_data_becomes_durable() {
     let stores = Stores::embedded().await;
     let (engine, tp) = stores.single_partition(fast_config()).await;
-    let waiter = {
-        let engine = engine.clone();
-        let tp = tp.clone();
-        tokio::spawn(async move { engine.wait_for(&tp, 0, Duration::from_secs(30)).await })
-    };
+    let mut published = engine.data_published();
+    published.mark_unchanged();
+    let waiter = tokio::spawn(async move { published.changed().await });
     tokio::task::yield_now().await;
     engine.append(&tp, batch(1, 3, 10)).await.expect("append");
-    let hw = tokio::time::timeout(Duration::from_secs(10), waiter)
+    tokio::time::timeout(Duration::from_secs(10), waiter)
         .await
-        .expect("woke long before its 30 s deadline")
+        .expect("woke as soon as the flush published the data")
         .expect("join")
-        .expect("wait");
-    assert_eq!(hw, 3);
-    // With no new data it returns the unchanged high watermark at the deadline.
-    assert_eq!(
-        engine
-            .wait_for(&tp, 3, Duration::from_millis(20))
+        .expect("the engine is running");
+    assert_eq!(high_watermark(&engine, &tp).await, 3);
+    // With no new data, nothing is signalled.
+    let mut published = engine.data_published();
+    published.mark_unchanged();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), published.changed())
             .await
-            .expect("wait"),
-        3
+            .is_err(),
+        "no flush published anything"
     );
     engine.shutdown(Duration::from_secs(5)).await;
 }
