@@ -72,7 +72,8 @@ pub struct ConfigFlags {
     /// bytes) [default: 64MiB]
     #[arg(long = "engine-max-buffered-bytes", value_name = "SIZE")]
     pub engine_max_buffered_bytes: Option<String>,
-    /// [engine.read_cache_bytes] Cache of ranges read from segment objects [default: 64MiB]
+    /// [engine.read_cache_bytes] Cache of ranges read from segment objects [default: 16MiB
+    /// for file:// and memory://, 64MiB for remote stores]
     #[arg(long = "engine-read-cache-bytes", value_name = "SIZE")]
     pub engine_read_cache_bytes: Option<String>,
     /// [engine.tail_bytes] In-memory tail of recent durable batches [default: 32MiB]

@@ -23,6 +23,13 @@ pub const REMOTE_FLUSH_INTERVAL: Duration = Duration::from_millis(250);
 pub const LOCAL_FLUSH_BYTES: ByteSize = ByteSize::mib(4);
 /// Flush size used when `engine.flush_bytes` is unset and the object store is remote.
 pub const REMOTE_FLUSH_BYTES: ByteSize = ByteSize::mib(8);
+/// Read cache used when `engine.read_cache_bytes` is unset and the object store is local:
+/// the OS page cache already holds recently read files, so this only has to keep a couple
+/// of segments (two merged ones) from being read again by every fetch that spans them.
+pub const LOCAL_READ_CACHE_BYTES: ByteSize = ByteSize::mib(16);
+/// Read cache used when `engine.read_cache_bytes` is unset and the object store is remote,
+/// where every miss is a billed GET of tens of milliseconds.
+pub const REMOTE_READ_CACHE_BYTES: ByteSize = ByteSize::mib(64);
 
 /// `[node]`: identity and local state of this agent process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,9 +126,11 @@ pub struct EngineConfig {
     /// reached. Must be at least twice the effective `flush_bytes`.
     #[serde(with = "size")]
     pub max_buffered_bytes: ByteSize,
-    /// Size of the cache of byte ranges read from segment objects (0 disables it).
-    #[serde(with = "size")]
-    pub read_cache_bytes: ByteSize,
+    /// Size of the cache of byte ranges read from segment objects (0 disables it). Unset:
+    /// 16MiB for `file://`/`memory://` stores (the OS page cache holds local files
+    /// anyway), 64MiB for remote ones.
+    #[serde(with = "opt_size")]
+    pub read_cache_bytes: Option<ByteSize>,
     /// Size of the in-memory tail of recently made durable batches, which serves
     /// consumers at the end of the log without touching the object store (0 disables it).
     #[serde(with = "size")]
@@ -171,7 +180,7 @@ impl Default for EngineConfig {
             flush_interval: None,
             flush_bytes: None,
             max_buffered_bytes: ByteSize::mib(64),
-            read_cache_bytes: ByteSize::mib(64),
+            read_cache_bytes: None,
             tail_bytes: ByteSize::mib(32),
             lease_ttl: Duration::from_secs(10),
             heartbeat_interval: Duration::from_secs(2),
@@ -197,6 +206,18 @@ impl EngineConfig {
         } else {
             LOCAL_FLUSH_INTERVAL
         })
+    }
+
+    /// The effective read cache size in bytes: `read_cache_bytes` if set, else the default
+    /// for a local (`remote = false`) or remote object store.
+    pub fn read_cache_bytes_for(&self, remote: bool) -> u64 {
+        self.read_cache_bytes
+            .unwrap_or(if remote {
+                REMOTE_READ_CACHE_BYTES
+            } else {
+                LOCAL_READ_CACHE_BYTES
+            })
+            .as_u64()
     }
 
     /// The effective flush size in bytes: `flush_bytes` if set, else the default for a

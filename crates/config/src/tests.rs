@@ -33,7 +33,9 @@ fn defaults() {
     assert_eq!(e.flush_bytes_for(false), 4 << 20);
     assert_eq!(e.flush_bytes_for(true), 8 << 20);
     assert_eq!(e.max_buffered_bytes, ByteSize::mib(64));
-    assert_eq!(e.read_cache_bytes, ByteSize::mib(64));
+    assert_eq!(e.read_cache_bytes, None);
+    assert_eq!(e.read_cache_bytes_for(false), 16 << 20);
+    assert_eq!(e.read_cache_bytes_for(true), 64 << 20);
     assert_eq!(e.tail_bytes, ByteSize::mib(32));
     assert_eq!(e.lease_ttl, Duration::from_secs(10));
     assert_eq!(e.heartbeat_interval, Duration::from_secs(2));
@@ -228,6 +230,7 @@ fn example_file_lists_every_key_with_its_default() {
     config.metadata.url = None;
     config.engine.flush_interval = None;
     config.engine.flush_bytes = None;
+    config.engine.read_cache_bytes = None;
     config.kafka.advertised_addr = None;
     assert_eq!(config, Config::default());
 }

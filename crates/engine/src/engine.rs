@@ -125,7 +125,7 @@ impl Engine {
         let segments = SegmentStore::new(
             parts.object_store,
             SegmentStoreConfig {
-                cache_bytes: config.read_cache_bytes.as_u64(),
+                cache_bytes: config.read_cache_bytes_for(parts.remote_store),
                 initial_backoff: Duration::from_millis(10),
                 max_backoff: config.upload_max_backoff,
             },
@@ -199,7 +199,7 @@ impl Engine {
 
     /// The read cache's configured size.
     pub fn cache_capacity_bytes(&self) -> u64 {
-        self.inner.config.read_cache_bytes.as_u64()
+        self.inner.segments.cache_capacity_bytes()
     }
 
     /// Checks that the object store answers: a HEAD of a key that need not exist

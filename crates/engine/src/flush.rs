@@ -107,7 +107,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
     let mut chunks = Vec::with_capacity(taken.len());
     let mut builder = ObjectBuilder::new();
     for t in &mut taken {
-        let bytes = std::mem::take(&mut t.chunk.bytes).freeze();
+        let blocks = std::mem::take(&mut t.chunk.bytes).into_blocks();
         let range = builder.push_chunk(
             ChunkMeta {
                 topic_id: t.log.topic_id(),
@@ -117,9 +117,9 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
                 max_timestamp: t.chunk.max_timestamp,
                 record_count: t.chunk.record_count,
             },
-            [bytes.clone()],
+            blocks.iter().map(|b| b.bytes.clone()),
         );
-        chunks.push((bytes, range));
+        chunks.push((blocks, range));
     }
     let payload = builder.finish();
 
@@ -212,9 +212,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
     let tail_cap = inner.tail_cap_per_partition();
     for i in live {
         let t = &mut taken[i];
-        let bytes = chunks[i].0.clone();
-        t.log
-            .publish(t.chunk.base_offset, t.chunk.last_offset, bytes, tail_cap);
+        t.log.publish(&chunks[i].0, tail_cap);
         for waiter in std::mem::take(&mut t.chunk.waiters) {
             let _ = waiter.send(Ok(()));
         }

@@ -35,6 +35,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod blocks;
 mod engine;
 mod error;
 mod flush;

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use streamhouse_metadata::{LeaseEpoch, ProducerBatch, ProducerState, TimestampType, TopicConfig};
 use streamhouse_metrics::TopicCounters;
 use streamhouse_records::{BatchHeader, patch_base_offset, patch_max_timestamp};
@@ -12,6 +12,7 @@ use streamhouse_types::{Offset, TimestampMs, TopicPartition};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use uuid::Uuid;
 
+use crate::blocks::{Block, BlockBuffer};
 use crate::{Error, Result};
 
 /// Kafka keeps the last five batches per producer for duplicate detection.
@@ -36,7 +37,7 @@ pub(crate) type AppendWaiter = oneshot::Sender<Result<()>>;
 /// Batches accepted for one partition since the last flush.
 #[derive(Debug, Default)]
 pub(crate) struct PendingChunk {
-    pub(crate) bytes: BytesMut,
+    pub(crate) bytes: BlockBuffer,
     pub(crate) base_offset: Offset,
     pub(crate) last_offset: Offset,
     pub(crate) max_timestamp: TimestampMs,
@@ -52,14 +53,6 @@ impl PendingChunk {
     }
 }
 
-/// A durable chunk kept in memory for tail reads.
-#[derive(Debug, Clone)]
-pub(crate) struct TailChunk {
-    pub(crate) base_offset: Offset,
-    pub(crate) last_offset: Offset,
-    pub(crate) bytes: Bytes,
-}
-
 #[derive(Debug)]
 pub(crate) struct LogState {
     /// Next offset to assign (the high watermark plus everything pending or in flight).
@@ -67,7 +60,10 @@ pub(crate) struct LogState {
     pub(crate) log_start_offset: Offset,
     pub(crate) high_watermark: Offset,
     pub(crate) pending: PendingChunk,
-    pub(crate) tail: VecDeque<TailChunk>,
+    /// Bytes of the last chunk taken for a flush: the size to expect of the next one.
+    last_chunk_len: usize,
+    /// Recent durable blocks, for tail reads.
+    pub(crate) tail: VecDeque<Block>,
     tail_bytes: usize,
     producers: HashMap<i64, ProducerState>,
     /// Set when the lease is lost or the topic deleted: no more appends.
@@ -110,6 +106,7 @@ impl PartitionLog {
                 log_start_offset,
                 high_watermark,
                 pending: PendingChunk::default(),
+                last_chunk_len: 0,
                 tail: VecDeque::new(),
                 tail_bytes: 0,
                 producers: producers.into_iter().map(|p| (p.producer_id, p)).collect(),
@@ -171,15 +168,15 @@ impl PartitionLog {
         }
         let base_offset = state.next_offset;
         let pending_was_empty = state.pending.is_empty();
+        let size_hint = state.last_chunk_len;
         if pending_was_empty {
             state.pending.base_offset = base_offset;
             state.pending.max_timestamp = -1;
         }
         for (header, batch) in batches {
             let offset = state.next_offset;
-            let start = state.pending.bytes.len();
-            state.pending.bytes.extend_from_slice(batch);
-            let stored = &mut state.pending.bytes[start..];
+            let last = offset + i64::from(header.last_offset_delta);
+            let stored = state.pending.bytes.push(batch, offset, last, size_hint);
             patch_base_offset(stored, offset);
             let max_timestamp = match log_append_time {
                 Some(now) => {
@@ -188,7 +185,6 @@ impl PartitionLog {
                 }
                 None => header.max_timestamp,
             };
-            let last = offset + i64::from(header.last_offset_delta);
             state.next_offset = last + 1;
             state.pending.last_offset = last;
             state.pending.record_count += i64::from(header.record_count);
@@ -218,31 +214,25 @@ impl PartitionLog {
         if state.pending.is_empty() {
             return None;
         }
+        state.last_chunk_len = state.pending.bytes.len();
         Some(std::mem::take(&mut state.pending))
     }
 
-    /// Makes a flushed chunk visible: advances the high watermark and keeps the bytes in the
-    /// tail (long-polls are woken once the whole flush is published; see
-    /// `Engine::data_published`). `tail_cap` bounds this partition's share of the tail.
-    pub(crate) fn publish(
-        &self,
-        base_offset: Offset,
-        last_offset: Offset,
-        bytes: Bytes,
-        tail_cap: usize,
-    ) {
+    /// Makes a flushed chunk (its blocks, in order) visible: advances the high watermark and
+    /// keeps the blocks in the tail (long-polls are woken once the whole flush is
+    /// published; see `Engine::data_published`). `tail_cap` bounds this partition's share
+    /// of the tail.
+    pub(crate) fn publish(&self, blocks: &[Block], tail_cap: usize) {
         let mut state = self.state();
-        debug_assert_eq!(
-            base_offset, state.high_watermark,
-            "chunks are published in order"
-        );
-        state.high_watermark = last_offset + 1;
-        state.tail_bytes += bytes.len();
-        state.tail.push_back(TailChunk {
-            base_offset,
-            last_offset,
-            bytes,
-        });
+        for block in blocks {
+            debug_assert_eq!(
+                block.base_offset, state.high_watermark,
+                "blocks are published in order"
+            );
+            state.high_watermark = block.last_offset + 1;
+            state.tail_bytes += block.bytes.len();
+            state.tail.push_back(block.clone());
+        }
         while state.tail.len() > 1 && state.tail_bytes > tail_cap {
             if let Some(evicted) = state.tail.pop_front() {
                 state.tail_bytes -= evicted.bytes.len();

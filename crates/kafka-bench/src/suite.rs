@@ -50,6 +50,8 @@ struct Row {
     puts_per_sec: f64,
     /// Object-store traffic during the scenario.
     storage: Requests,
+    /// The agent's peak resident set size during the scenario, in MiB.
+    peak_rss_mib: f64,
 }
 
 /// Object-store requests and payload bytes, from the agent's `/metrics`.
@@ -180,8 +182,15 @@ fn start(args: &SuiteArgs) -> anyhow::Result<Running> {
         .spawn()
         .with_context(|| format!("starting {}", args.agent.display()))?;
     let stdout = agent.stdout.take().context("agent stdout")?;
+    // The first line naming the listeners; a wrapper (a profiler) may print lines before.
+    let mut stdout = BufReader::new(stdout);
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
+    for _ in 0..20 {
+        line.clear();
+        if stdout.read_line(&mut line)? == 0 || line.contains("Kafka on ") {
+            break;
+        }
+    }
     let field = |after: &str| {
         line.split(after)
             .nth(1)
@@ -217,7 +226,14 @@ impl Running {
         Ok(ticks / USER_HZ)
     }
 
-    /// Peak resident set size (VmHWM) in MiB.
+    /// Restarts the peak-RSS count at the current RSS (`clear_refs` value 5), so the next
+    /// `peak_rss_mib` is one scenario's peak.
+    fn reset_peak_rss(&self) -> anyhow::Result<()> {
+        std::fs::write(format!("/proc/{}/clear_refs", self.agent.id()), "5")
+            .context("resetting the agent's peak RSS (/proc/<pid>/clear_refs)")
+    }
+
+    /// Peak resident set size (VmHWM) in MiB since start or the last `reset_peak_rss`.
     fn peak_rss_mib(&self) -> anyhow::Result<f64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.agent.id()))?;
         let kib: f64 = status
@@ -260,6 +276,7 @@ fn run_scenario(
     config: &ClientConfig,
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Row> {
+    running.reset_peak_rss()?;
     let (cpu0, requests0, started) = (running.cpu_seconds()?, running.requests()?, Instant::now());
     let (result, headline, records): (String, f64, u64) = match scenario {
         'a' | 'b' | 'f' => {
@@ -298,6 +315,7 @@ fn run_scenario(
         records,
         puts_per_sec: storage.puts / seconds,
         storage,
+        peak_rss_mib: running.peak_rss_mib()?,
     })
 }
 
@@ -322,10 +340,11 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
         for scenario in args.scenarios.chars() {
             let row = run_scenario(&running, scenario, &config, &runtime)?;
             println!(
-                "  ({}) {}; agent CPU {:.2} s; {:.1} PUT/s; {} PUTs ({:.1} MB), {} GETs ({:.1} MB)",
+                "  ({}) {}; agent CPU {:.2} s; peak RSS {:.0} MiB; {:.1} PUT/s; {} PUTs ({:.1} MB), {} GETs ({:.1} MB)",
                 row.scenario,
                 row.result,
                 row.cpu_seconds,
+                row.peak_rss_mib,
                 row.puts_per_sec,
                 row.storage.puts,
                 row.storage.put_bytes / 1e6,
@@ -334,15 +353,19 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             );
             all.push(row);
         }
-        let peak = running.peak_rss_mib()?;
+        // Each scenario restarts the count, so the run's peak is the largest scenario peak.
+        let peak = all[all.len() - args.scenarios.len()..]
+            .iter()
+            .map(|r| r.peak_rss_mib)
+            .fold(0.0, f64::max);
         println!("  agent peak RSS {peak:.0} MiB");
         peaks.push(peak);
     }
     println!();
     println!(
-        "| scenario | median | agent CPU s (median) | CPU s per M records | PUT/s (median) | PUTs per GB written | GETs per GB read |"
+        "| scenario | median | agent CPU s (median) | CPU s per M records | peak RSS MiB (max) | PUT/s (median) | PUTs per GB written | GETs per GB read |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for scenario in args.scenarios.chars() {
         let rows: Vec<&Row> = all.iter().filter(|r| r.scenario == scenario).collect();
         let headline = median(rows.iter().map(|r| r.headline));
@@ -351,6 +374,7 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             rows.iter()
                 .map(|r| r.cpu_seconds / (r.records as f64 / 1e6)),
         );
+        let rss = rows.iter().map(|r| r.peak_rss_mib).fold(0.0, f64::max);
         let puts = median(rows.iter().map(|r| r.puts_per_sec));
         let puts_per_gb = median(rows.iter().map(|r| r.storage.puts_per_gb()));
         let gets_per_gb = median(rows.iter().map(|r| r.storage.gets_per_gb()));
@@ -360,13 +384,13 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             format!("{headline:.0} records/s")
         };
         println!(
-            "| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {puts:.1} | {} | {} |",
+            "| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {rss:.0} | {puts:.1} | {} | {} |",
             or_dash(puts_per_gb),
             or_dash(gets_per_gb)
         );
     }
     println!(
-        "| peak RSS | {:.0} MiB (max over runs) | | | | | |",
+        "| peak RSS | {:.0} MiB (max over runs) | | | | | | |",
         peaks.iter().copied().fold(0.0, f64::max)
     );
     Ok(())

@@ -124,14 +124,22 @@ pub fn encode_response<T: Encodable>(
     correlation_id: i32,
     body: &T,
 ) -> Result<Bytes, String> {
-    let mut out = BytesMut::with_capacity(64);
-    out.put_i32(0); // length, patched below
     let header_version = api_key.response_header_version(version);
-    ResponseHeader::default()
-        .with_correlation_id(correlation_id)
+    let header = ResponseHeader::default().with_correlation_id(correlation_id);
+    // Sized up front: a Fetch response carries megabytes of records, and growing the
+    // buffer from small would copy them several times and briefly hold two copies.
+    let size = 4
+        + header
+            .compute_size(header_version)
+            .map_err(|e| e.to_string())?
+        + body.compute_size(version).map_err(|e| e.to_string())?;
+    let mut out = BytesMut::with_capacity(size);
+    out.put_i32(0); // length, patched below
+    header
         .encode(&mut out, header_version)
         .map_err(|e| e.to_string())?;
     body.encode(&mut out, version).map_err(|e| e.to_string())?;
+    debug_assert_eq!(out.len(), size, "compute_size disagrees with encode");
     let len = i32::try_from(out.len() - 4).map_err(|_| "response larger than 2 GiB".to_owned())?;
     out[..4].copy_from_slice(&len.to_be_bytes());
     Ok(out.freeze())

@@ -320,6 +320,11 @@ impl SegmentStore {
         self.cache.run_pending_tasks().await;
     }
 
+    /// The cache's configured size in bytes.
+    pub fn cache_capacity_bytes(&self) -> u64 {
+        self.config.cache_bytes
+    }
+
     /// Bytes currently held by the read cache.
     pub fn cached_bytes(&self) -> u64 {
         self.cache.weighted_size()

@@ -7,10 +7,11 @@ use std::time::Duration;
 use futures::future::join_all;
 use streamhouse_engine::Submitted;
 use streamhouse_kafka_proto::ErrorCode;
+use streamhouse_kafka_proto::StrBytes;
 use streamhouse_kafka_proto::messages::produce_response::{
     PartitionProduceResponse, TopicProduceResponse,
 };
-use streamhouse_kafka_proto::messages::{ProduceRequest, ProduceResponse};
+use streamhouse_kafka_proto::messages::{ProduceRequest, ProduceResponse, TopicName};
 use streamhouse_types::TopicPartition;
 
 use crate::error::{produce_error_name, to_error_code};
@@ -52,7 +53,11 @@ pub(crate) async fn submit(
             };
             partitions.push((tp, submitted));
         }
-        topics.push((topic.name, partitions));
+        // An owned name: the request's is a slice of the request frame, and the answer
+        // waits for durability, so it would keep the whole frame (up to a megabyte of
+        // records, already copied into the engine) alive meanwhile.
+        let name = TopicName(StrBytes::from_string(name));
+        topics.push((name, partitions));
     }
     async move {
         let topics = topics.into_iter().map(|(name, partitions)| async move {
@@ -117,9 +122,7 @@ async fn finish(
                 .error(known_topic.then_some(&*tp.topic), produce_error_name(code));
             response
                 .with_error_code(code.code())
-                .with_error_message(Some(streamhouse_kafka_proto::StrBytes::from_string(
-                    error.to_string(),
-                )))
+                .with_error_message(Some(StrBytes::from_string(error.to_string())))
         }
         Ok(outcome) => {
             let log_start = context
