@@ -59,10 +59,10 @@ macro_rules! impl_metadata_store {
             use $crate::common_impl::Dialect;
             use $crate::shared::{
                 AgentRow, COMMIT_FLUSH, COMMIT_ROWS_PER_STATEMENT, GroupOffsetRow, GroupRow,
-                PartitionRow, ProducerStateRow, SegmentRow, TopicRow, check_commits,
-                check_partition_count, check_partition_growth, commit_waves, db, encode_batches,
-                is_unique_violation, new_topic_id, parse_topic_id, rows_match, settle_outcomes,
-                sql, valid_replacement,
+                PartitionRow, ProducerStateRow, SegmentRow, TopicRow, cache_statement,
+                check_commits, check_partition_count, check_partition_growth, commit_waves, db,
+                encode_batches, is_unique_violation, new_topic_id, parse_topic_id, rows_match,
+                settle_outcomes, sql, valid_replacement,
             };
             use $crate::{
                 AgentInfo, CommitOutcome, Error, GroupOffset, LeaseEpoch, MetadataStore,
@@ -167,7 +167,7 @@ macro_rules! impl_metadata_store {
                         });
                         query
                             .build()
-                            .persistent(false)
+                            .persistent(cache_statement(rows.len()))
                             .execute(&mut **tx)
                             .await
                             .map_err(db(op))?;
@@ -204,7 +204,7 @@ macro_rules! impl_metadata_store {
                         query.push(sql::ADVANCE_HIGH_WATERMARKS_UPDATE);
                         let moved: Vec<(String, PartitionId)> = query
                             .build_query_as()
-                            .persistent(false)
+                            .persistent(cache_statement(rows.len()))
                             .fetch_all(&mut **tx)
                             .await
                             .map_err(db(COMMIT_FLUSH))?;
@@ -261,7 +261,7 @@ macro_rules! impl_metadata_store {
                         query.push(sql::UPSERT_PRODUCER_STATES_CONFLICT);
                         query
                             .build()
-                            .persistent(false)
+                            .persistent(cache_statement(rows.len()))
                             .execute(&mut **tx)
                             .await
                             .map_err(db(COMMIT_FLUSH))?;

@@ -331,6 +331,18 @@ pub(crate) fn check_commits(commits: &[PartitionCommit]) -> Result<()> {
 /// far under either backend's parameter limit (SQLite 32,766, PostgreSQL 65,535).
 pub(crate) const COMMIT_ROWS_PER_STATEMENT: usize = 500;
 
+/// Multi-row statements of up to this many rows are prepared once and kept in the
+/// connection's statement cache. A steady workload flushes the same few partitions every
+/// time, and preparing its `UPDATE ... FROM (VALUES ...)` anew on every flush cost about
+/// 5 % of the agent's CPU at 100 flushes a second. Wider statements vary in width from
+/// flush to flush and would only churn the cache.
+const CACHED_STATEMENT_MAX_ROWS: usize = 16;
+
+/// Whether a multi-row statement of `rows` rows is worth caching.
+pub(crate) fn cache_statement(rows: usize) -> bool {
+    rows <= CACHED_STATEMENT_MAX_ROWS
+}
+
 /// The operation name flush-commit errors carry.
 pub(crate) const COMMIT_FLUSH: &str = "commit flush";
 

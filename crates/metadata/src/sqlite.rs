@@ -30,6 +30,11 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 #[derive(Debug)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for write transactions. SQLite admits one writer at a time anyway, so
+    /// a single connection queues writers in the pool instead of on the database lock, and
+    /// the flush commit (many times a second) always runs on the same warm worker thread
+    /// rather than on whichever of the pool's threads is next.
+    writer: SqlitePool,
     /// For an in-memory database: a connection that is never used, so the database lives as
     /// long as the store even if the pool closes its connection.
     _keep_alive: Option<Mutex<SqliteConnection>>,
@@ -54,7 +59,9 @@ impl SqliteStore {
             // Checkpoint every ~40 MiB of WAL rather than 4 MiB: a flush over many partitions
             // dirties a page per partition, and each checkpoint rewrites and fsyncs them all.
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-        let mut pool_options = SqlitePoolOptions::new();
+        // A SQLite connection is a library handle on a worker thread, not a socket that can
+        // go stale: a ping before each use only adds a thread round trip.
+        let mut pool_options = SqlitePoolOptions::new().test_before_acquire(false);
         let mut keep_alive = None;
         if in_memory {
             let conn = SqliteConnection::connect_with(&options)
@@ -71,13 +78,24 @@ impl SqliteStore {
             pool_options = pool_options.max_connections(max_connections.max(1));
         }
         let pool = pool_options
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db("open SQLite"))?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        let writer = if in_memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .map_err(db("open SQLite writer"))?
+        };
         tracing::debug!(url, in_memory, "SQLite metadata store ready");
         Ok(Self {
             pool,
+            writer,
             _keep_alive: keep_alive,
         })
     }
@@ -96,7 +114,7 @@ impl Dialect for SqliteStore {
 
     /// Begins a transaction that holds the database write lock from its first statement.
     async fn write_tx(&self, op: &'static str) -> Result<Transaction<'static, Sqlite>> {
-        self.pool
+        self.writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db(op))
