@@ -228,6 +228,16 @@ impl Engine {
         self.inner.segments.cached_bytes()
     }
 
+    /// Bytes held by the in-memory tail over every led partition (bounded by
+    /// `engine.tail_bytes`, give or take each partition's newest block).
+    pub fn tail_bytes(&self) -> u64 {
+        self.inner
+            .led_partitions()
+            .iter()
+            .map(|log| log.tail_bytes() as u64)
+            .sum()
+    }
+
     // ----- topics -----
 
     /// Creates a topic after validating its name, partition count and config, and takes

@@ -91,11 +91,17 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
         .first_pending
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
-    let mut taken: Vec<Taken> = inner
-        .led_partitions()
-        .into_iter()
-        .filter_map(|log| log.take_pending().map(|chunk| Taken { log, chunk }))
-        .collect();
+    let tail_cap = inner.tail_cap_per_partition();
+    let mut taken: Vec<Taken> = Vec::new();
+    for log in inner.led_partitions() {
+        match log.take_pending() {
+            Some(chunk) => taken.push(Taken { log, chunk }),
+            // The cap per partition shrinks as partitions are added; an idle partition is
+            // not trimmed by publishing, so it is trimmed here, keeping the whole tail
+            // within `engine.tail_bytes`.
+            None => log.trim_tail(tail_cap),
+        }
+    }
     if taken.is_empty() {
         return;
     }
@@ -209,7 +215,6 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
         }
     }
 
-    let tail_cap = inner.tail_cap_per_partition();
     for i in live {
         let t = &mut taken[i];
         t.log.publish(&chunks[i].0, tail_cap);

@@ -233,11 +233,19 @@ impl PartitionLog {
             state.tail_bytes += block.bytes.len();
             state.tail.push_back(block.clone());
         }
-        while state.tail.len() > 1 && state.tail_bytes > tail_cap {
-            if let Some(evicted) = state.tail.pop_front() {
-                state.tail_bytes -= evicted.bytes.len();
-            }
-        }
+        state.trim_tail(tail_cap);
+    }
+
+    /// Bytes held by this partition's tail.
+    pub(crate) fn tail_bytes(&self) -> usize {
+        self.state().tail_bytes
+    }
+
+    /// Evicts the oldest tail blocks beyond `tail_cap` bytes. A partition that publishes
+    /// is trimmed as it does; an idle one is trimmed by the flusher, because the cap per
+    /// partition shrinks as this agent takes more partitions.
+    pub(crate) fn trim_tail(&self, tail_cap: usize) {
+        self.state().trim_tail(tail_cap);
     }
 
     /// Stops accepting appends and fails everything not yet durable.
@@ -280,6 +288,16 @@ impl PartitionLog {
 }
 
 impl LogState {
+    /// Evicts the oldest tail blocks until at most `tail_cap` bytes remain, keeping the
+    /// newest block whatever its size.
+    fn trim_tail(&mut self, tail_cap: usize) {
+        while self.tail.len() > 1 && self.tail_bytes > tail_cap {
+            if let Some(evicted) = self.tail.pop_front() {
+                self.tail_bytes -= evicted.bytes.len();
+            }
+        }
+    }
+
     /// Kafka's idempotence rules for the first batch of a request; later batches of the
     /// same producer must continue the sequence. Returns the original outcome for a
     /// duplicate.

@@ -314,6 +314,54 @@ async fn puts_per_flush_do_not_grow_with_the_number_of_partitions() {
 }
 
 #[tokio::test]
+async fn the_tail_stays_within_its_bound_when_partitions_are_added() {
+    let stores = Stores::embedded().await;
+    let tail_bytes = 1 << 20;
+    let config = streamhouse_config::EngineConfig {
+        tail_bytes: bytesize::ByteSize::b(tail_bytes),
+        ..fast_config()
+    };
+    let engine = stores.engine(config).await;
+    engine
+        .create_topic("old", 1, TopicConfig::default())
+        .await
+        .expect("create");
+    let old = TopicPartition::new("old", 0);
+    // Ten appends of ~90 KB, each durable before the next: ten tail blocks, ~900 KB.
+    for i in 0..10 {
+        engine
+            .append(&old, batch(i, 90, 1000))
+            .await
+            .expect("append");
+    }
+    let filled = engine.tail_bytes();
+    assert!(
+        filled > 800_000,
+        "the only partition may use the whole tail: {filled}"
+    );
+
+    // Nine more partitions: each may now keep a tenth. The old one no longer publishes,
+    // but the next flush trims it all the same.
+    engine
+        .create_topic("new", 9, TopicConfig::default())
+        .await
+        .expect("create");
+    engine
+        .append(&TopicPartition::new("new", 0), batch(100, 10, 100))
+        .await
+        .expect("append");
+    let trimmed = engine.tail_bytes();
+    assert!(
+        trimmed < 2 * tail_bytes / 10 + 10_000,
+        "tail of {trimmed} bytes after the cap became {} per partition",
+        tail_bytes / 10
+    );
+    // What was evicted is still readable, from object storage.
+    assert_eq!(read_all(&engine, &old, 0).await.len(), 10);
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
 async fn the_size_threshold_never_makes_more_than_one_put_per_flush_interval() {
     let stores = Stores::embedded().await;
     let interval = Duration::from_millis(200);
