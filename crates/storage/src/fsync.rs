@@ -37,21 +37,22 @@ impl FsyncStore {
     async fn sync(&self, location: &Path) -> object_store::Result<()> {
         let file = self.root.join(location.as_ref());
         blocking(move || {
-            File::open(&file)?.sync_all()?;
-            sync_parent(&file)
+            File::open(&file)
+                .and_then(|f| f.sync_all())
+                .and_then(|()| sync_parent(&file))
+                .map_err(|e| generic(e.into()))
         })
         .await
     }
 }
 
-/// Runs `work` on the blocking pool, mapping its I/O error to the store's error type.
+/// Runs `work` on the blocking pool.
 async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+    work: impl FnOnce() -> object_store::Result<T> + Send + 'static,
 ) -> object_store::Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| generic(e.into()))?
-        .map_err(|e| generic(e.into()))
 }
 
 fn generic(source: Box<dyn std::error::Error + Send + Sync>) -> object_store::Error {
@@ -92,34 +93,46 @@ fn new_staging_file(dest: &FsPath) -> std::io::Result<(File, PathBuf)> {
     }
 }
 
-/// Writes `payload` to `dest` durably: staging file, fsync, link (`create`: fails if `dest`
-/// exists) or rename into place, fsync of the directory. Returns `LocalFileSystem`'s ETag
-/// for the file (inode, mtime and size), so reads and writes agree on it.
-fn put_durably(dest: &FsPath, payload: &PutPayload, create: bool) -> std::io::Result<String> {
-    let (mut file, staging) = new_staging_file(dest)?;
-    let written = (|| {
+/// Writes `payload` to `dest` durably: staging file, fsync, link (`create`: refused with
+/// `AlreadyExists` if `dest` exists) or rename into place, fsync of the directory.
+/// Returns `LocalFileSystem`'s ETag for the file (inode, mtime and size), so reads and
+/// writes agree on it. `shown` names the object in errors.
+fn put_durably(
+    dest: &FsPath,
+    payload: &PutPayload,
+    create: bool,
+    shown: String,
+) -> object_store::Result<String> {
+    let io = |e: std::io::Error| generic(e.into());
+    let (mut file, staging) = new_staging_file(dest).map_err(io)?;
+    let written = (|| -> object_store::Result<std::fs::Metadata> {
         for part in payload.iter() {
-            file.write_all(part)?;
+            file.write_all(part).map_err(io)?;
         }
-        file.sync_all()?;
-        let meta = file.metadata()?;
+        file.sync_all().map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
         drop(file);
         if create {
-            std::fs::hard_link(&staging, dest)?;
-            std::fs::remove_file(&staging)?;
+            std::fs::hard_link(&staging, dest).map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists => object_store::Error::AlreadyExists {
+                    path: shown,
+                    source: e.into(),
+                },
+                _ => io(e),
+            })?;
         } else {
-            std::fs::rename(&staging, dest)?;
+            std::fs::rename(&staging, dest).map_err(io)?;
         }
         Ok(meta)
     })();
-    let meta = match written {
-        Ok(meta) => meta,
-        Err(e) => {
-            let _ = std::fs::remove_file(&staging);
-            return Err(e);
-        }
-    };
-    sync_parent(dest)?;
+    // After a link the staging name is left over; after a failure, the whole file. A
+    // leftover is never listed (as with `LocalFileSystem`), so failing to remove it is
+    // not the PUT's failure.
+    if create || written.is_err() {
+        let _ = std::fs::remove_file(&staging);
+    }
+    let meta = written?;
+    sync_parent(dest).map_err(io)?;
     let mtime_micros = meta
         .modified()
         .ok()
@@ -165,21 +178,7 @@ impl ObjectStore for FsyncStore {
         }
         let dest = self.root.join(location.as_ref());
         let shown = location.to_string();
-        let e_tag = blocking(move || put_durably(&dest, &payload, create))
-            .await
-            .map_err(|error| match error {
-                object_store::Error::Generic { source, .. }
-                    if source
-                        .downcast_ref::<std::io::Error>()
-                        .is_some_and(|e| e.kind() == ErrorKind::AlreadyExists) =>
-                {
-                    object_store::Error::AlreadyExists {
-                        path: shown,
-                        source,
-                    }
-                }
-                other => other,
-            })?;
+        let e_tag = blocking(move || put_durably(&dest, &payload, create, shown)).await?;
         Ok(PutResult {
             e_tag: Some(e_tag),
             version: None,
