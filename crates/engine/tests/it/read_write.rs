@@ -321,12 +321,7 @@ async fn the_tail_stays_within_its_bound_when_partitions_are_added() {
         tail_bytes: bytesize::ByteSize::b(tail_bytes),
         ..fast_config()
     };
-    let engine = stores.engine(config).await;
-    engine
-        .create_topic("old", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let old = TopicPartition::new("old", 0);
+    let (engine, old) = stores.single_partition(config).await;
     // Ten appends of ~90 KB, each durable before the next: ten tail blocks, ~900 KB.
     for i in 0..10 {
         engine
@@ -370,12 +365,7 @@ async fn the_size_threshold_never_makes_more_than_one_put_per_flush_interval() {
         flush_bytes: Some(bytesize::ByteSize::kib(1)),
         ..fast_config()
     };
-    let engine = stores.engine(config).await;
-    engine
-        .create_topic("t", 1, TopicConfig::default())
-        .await
-        .expect("create");
-    let tp = TopicPartition::new("t", 0);
+    let (engine, tp) = stores.single_partition(config).await;
     let before = stores.counters.snapshot().put.requests;
     // 50 appends of ~10 KB, one every 20 ms: each alone is past the size threshold.
     let started = std::time::Instant::now();
