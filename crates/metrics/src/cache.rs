@@ -19,6 +19,7 @@ pub struct CacheMetrics {
     misses: Counter,
     size: Gauge,
     capacity: Gauge,
+    tail_size: Gauge,
 }
 
 impl CacheMetrics {
@@ -28,6 +29,7 @@ impl CacheMetrics {
             misses: Counter::default(),
             size: Gauge::default(),
             capacity: Gauge::default(),
+            tail_size: Gauge::default(),
         };
         for tier in ["tail", "segment"] {
             metrics.hits.get_or_create_owned(&TierLabel { tier });
@@ -52,6 +54,11 @@ impl CacheMetrics {
             "Configured size of the segment read cache",
             metrics.capacity.clone(),
         );
+        registry.register(
+            "tail_size_bytes",
+            "Bytes held by the in-memory tail of recent durable batches (bounded by engine.tail_bytes)",
+            metrics.tail_size.clone(),
+        );
         metrics
     }
 
@@ -70,6 +77,11 @@ impl CacheMetrics {
     /// An object range fetched from the object store.
     pub fn miss(&self) {
         self.misses.inc();
+    }
+
+    /// The in-memory tail now holds `bytes`.
+    pub fn set_tail_size(&self, bytes: u64) {
+        self.tail_size.set(i64::try_from(bytes).unwrap_or(i64::MAX));
     }
 
     /// The segment cache now holds `size` of `capacity` bytes.

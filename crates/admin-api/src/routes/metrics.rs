@@ -25,6 +25,7 @@ pub(crate) async fn prometheus(State(state): State<AppState>) -> impl IntoRespon
     metrics
         .cache
         .set_size(engine.cached_bytes(), engine.cache_capacity_bytes());
+    metrics.cache.set_tail_size(engine.tail_bytes());
     (
         [(header::CONTENT_TYPE, streamhouse_metrics::CONTENT_TYPE)],
         metrics.encode(),

@@ -255,6 +255,8 @@ fn metrics_history_and_live_events_follow_real_traffic() {
         0.0
     );
     assert!(scrape.get(r#"streamhouse_cache_hits_total{tier="tail"}"#) >= 1.0);
+    // Everything produced is durable and still in the tail (far under its 32 MiB).
+    assert_eq!(scrape.get("streamhouse_tail_size_bytes"), produced_bytes);
     assert_eq!(scrape.get("streamhouse_agent_partitions_led"), 3.0);
     assert!(scrape.get("streamhouse_agent_leases_acquired_total") >= 3.0);
     assert_eq!(
