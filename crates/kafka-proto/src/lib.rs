@@ -19,11 +19,13 @@
 #![warn(missing_docs)]
 
 mod codec;
+mod fetch;
 mod requests;
 
 pub use codec::{
     DecodeError, FrameError, RequestFrame, decode_body, decode_header, encode_response, frame_len,
 };
+pub use fetch::encode_fetch_response;
 pub use kafka_protocol::ResponseError as ErrorCode;
 pub use kafka_protocol::messages;
 pub use kafka_protocol::messages::{ApiKey, RequestHeader};

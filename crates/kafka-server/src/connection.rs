@@ -7,11 +7,13 @@
 //! [`MAX_IN_FLIGHT`] per connection. Any other request first waits for those to finish,
 //! so it sees everything produced before it on the connection.
 
+use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
 use streamhouse_metrics::KafkaMetrics;
@@ -19,11 +21,11 @@ use streamhouse_metrics::KafkaMetrics;
 use streamhouse_kafka_proto::{
     ApiKey, DecodeError, FrameError, api_name, decode_header, frame_len,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::Instrument;
 
-use crate::handlers::{self, PendingResponse};
+use crate::handlers::{self, Encoded, PendingResponse};
 use crate::listener::ServerContext;
 
 /// Produce requests whose durability a connection waits for at once. librdkafka sends one
@@ -99,12 +101,12 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                 Some(response) = in_flight.next(), if !in_flight.is_empty() => {
                     // A flush makes many produce requests durable at once: answer every
                     // one already done in one write rather than a syscall each.
-                    let mut out = Vec::new();
-                    out.extend(response?);
+                    let mut out = Outgoing::default();
+                    out.push(response?);
                     while let Some(Some(response)) = in_flight.next().now_or_never() {
-                        out.extend(response?);
+                        out.push(response?);
                     }
-                    write_all(&mut socket, &out).await?;
+                    out.write_to(&mut socket).await?;
                 }
                 read = read_frame(&mut socket, &mut buf, max, idle), if in_flight.len() < MAX_IN_FLIGHT => {
                     let frame = match read? {
@@ -123,9 +125,7 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                     }
                     // Everything else sees the effects of the produce requests before it.
                     while let Some(response) = in_flight.next().await {
-                        if let Some(response) = response? {
-                            socket.write_all(&response).await?;
-                        }
+                        Outgoing::from(response?).write_to(&mut socket).await?;
                     }
                     let api = api_name(request.api_key);
                     let started = Instant::now();
@@ -141,18 +141,14 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
                         Ok(_) => metrics.request(api, started.elapsed()),
                         Err(_) => metrics.request_error(api),
                     }
-                    if let Some(response) = answered? {
-                        socket.write_all(&response).await?;
-                    }
+                    Outgoing::from(answered?).write_to(&mut socket).await?;
                 }
                 () = context.shutdown.cancelled() => break,
             }
         }
         // Answer what was accepted before leaving.
         while let Some(response) = in_flight.next().await {
-            if let Some(response) = response? {
-                socket.write_all(&response).await?;
-            }
+            Outgoing::from(response?).write_to(&mut socket).await?;
         }
         Ok(())
     }
@@ -164,12 +160,71 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
     }
 }
 
-/// Writes `responses` (encoded frames, in order) as one buffer.
-async fn write_all(socket: &mut TcpStream, responses: &[Bytes]) -> std::io::Result<()> {
-    match responses {
-        [] => Ok(()),
-        [one] => socket.write_all(one).await,
-        many => socket.write_all(&many.concat()).await,
+/// Encoded responses waiting to be written, in order. As a [`Buf`] it hands the socket
+/// all its buffers at once, so several responses, and a Fetch response's batches in
+/// their own buffers, go out in vectored writes without being joined first.
+#[derive(Default)]
+struct Outgoing {
+    parts: VecDeque<Bytes>,
+    remaining: usize,
+}
+
+impl From<Option<Encoded>> for Outgoing {
+    fn from(response: Option<Encoded>) -> Self {
+        let mut out = Self::default();
+        out.push(response);
+        out
+    }
+}
+
+impl Outgoing {
+    /// Queues a response (`None`: nothing to send).
+    fn push(&mut self, response: Option<Encoded>) {
+        for part in response.into_iter().flatten() {
+            if !part.is_empty() {
+                self.remaining += part.len();
+                self.parts.push_back(part);
+            }
+        }
+    }
+
+    async fn write_to<W: AsyncWrite + Unpin>(mut self, socket: &mut W) -> std::io::Result<()> {
+        socket.write_all_buf(&mut self).await
+    }
+}
+
+impl Buf for Outgoing {
+    fn remaining(&self) -> usize {
+        self.remaining
+    }
+
+    fn chunk(&self) -> &[u8] {
+        self.parts.front().map_or(&[], |part| &part[..])
+    }
+
+    fn chunks_vectored<'a>(&'a self, dst: &mut [IoSlice<'a>]) -> usize {
+        let mut filled = 0;
+        for (slot, part) in dst.iter_mut().zip(&self.parts) {
+            *slot = IoSlice::new(part);
+            filled += 1;
+        }
+        filled
+    }
+
+    fn advance(&mut self, mut cnt: usize) {
+        assert!(cnt <= self.remaining, "advanced past the end");
+        self.remaining -= cnt;
+        while cnt > 0 {
+            let Some(front) = self.parts.front_mut() else {
+                break;
+            };
+            if cnt < front.len() {
+                front.advance(cnt);
+                break;
+            }
+            cnt -= front.len();
+            self.parts.pop_front();
+        }
     }
 }
 
@@ -186,5 +241,44 @@ impl<'a> OpenConnection<'a> {
 impl Drop for OpenConnection<'_> {
     fn drop(&mut self) {
         self.0.connection_closed();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::AsyncReadExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn queued_responses_arrive_whole_and_in_order_through_short_writes() {
+        // More buffers than one vectored write takes (tokio passes 64), empty ones, a
+        // response with nothing to send, and a pipe that accepts 7 bytes at a time.
+        let mut expected = Vec::new();
+        let mut out = Outgoing::default();
+        for i in 0..100u8 {
+            let parts: Encoded = vec![
+                Bytes::from(vec![i; usize::from(i % 9)]),
+                Bytes::new(),
+                Bytes::from(vec![i.wrapping_mul(3); 5]),
+            ];
+            expected.extend(parts.concat());
+            out.push(Some(parts));
+            out.push(None);
+        }
+        assert_eq!(out.remaining(), expected.len());
+        // A vectored write is offered the first 64 non-empty buffers.
+        let mut slices = [IoSlice::new(&[]); 64];
+        assert_eq!(out.chunks_vectored(&mut slices), 64);
+        let offered: Vec<u8> = slices.iter().flat_map(|s| s.iter().copied()).collect();
+        assert_eq!(offered[..], expected[..offered.len()]);
+        let (mut writer, mut reader) = tokio::io::duplex(7);
+        let read = tokio::spawn(async move {
+            let mut got = Vec::new();
+            reader.read_to_end(&mut got).await.map(|_| got)
+        });
+        out.write_to(&mut writer).await.expect("write");
+        drop(writer);
+        assert_eq!(read.await.expect("join").expect("read"), expected);
     }
 }

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use streamhouse_kafka_proto::{
-    ApiKey, DecodeError, Request, RequestFrame, decode_request, encode_response,
+    ApiKey, DecodeError, Request, RequestFrame, decode_request, encode_fetch_response,
+    encode_response,
 };
 
 use crate::connection::Closed;
@@ -47,9 +48,13 @@ pub(crate) struct Caller {
     pub(crate) host: String,
 }
 
+/// One encoded response frame: buffers to write in order. Most responses are one buffer;
+/// a Fetch response leaves its record batches in the buffers they were read from.
+pub(crate) type Encoded = Vec<Bytes>;
+
 /// A response still being produced.
 pub(crate) type PendingResponse<'a> =
-    Pin<Box<dyn Future<Output = Result<Option<Bytes>, Closed>> + Send + 'a>>;
+    Pin<Box<dyn Future<Output = Result<Option<Encoded>, Closed>> + Send + 'a>>;
 
 /// Decodes the body, runs the handler, encodes the response. `None` means "send nothing"
 /// (Produce with acks=0). Versions outside [`streamhouse_kafka_proto::SUPPORTED`] close
@@ -58,7 +63,7 @@ pub(crate) async fn dispatch(
     context: &ServerContext,
     peer: std::net::SocketAddr,
     frame: RequestFrame,
-) -> Result<Option<Bytes>, Closed> {
+) -> Result<Option<Encoded>, Closed> {
     let api = frame.api_key;
     let version = frame.header.request_api_version;
     let correlation_id = frame.header.correlation_id;
@@ -87,7 +92,12 @@ pub(crate) async fn dispatch(
                 .await
         }
         Request::Metadata(r) => answer!(metadata::handle, r),
-        Request::Fetch(r) => answer!(fetch::handle, r),
+        Request::Fetch(r) => {
+            let fetched = fetch::handle(context, version, r).await;
+            encode_fetch_response(version, correlation_id, &fetched.response, &fetched.records)
+                .map_err(Closed::Encode)
+                .map(Some)
+        }
         Request::ListOffsets(r) => answer!(list_offsets::handle, r),
         Request::CreateTopics(r) => answer!(create_topics::handle, r),
         Request::DeleteTopics(r) => answer!(delete_topics::handle, r),
@@ -171,6 +181,8 @@ fn encode<T: streamhouse_kafka_proto::Encodable>(
     version: i16,
     correlation_id: i32,
     body: &T,
-) -> Result<Bytes, Closed> {
-    encode_response(api, version, correlation_id, body).map_err(Closed::Encode)
+) -> Result<Encoded, Closed> {
+    encode_response(api, version, correlation_id, body)
+        .map(|frame| vec![frame])
+        .map_err(Closed::Encode)
 }

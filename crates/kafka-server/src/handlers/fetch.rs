@@ -2,10 +2,16 @@
 //! and response byte limits (the first batch is always returned so a consumer can make
 //! progress), long-polling up to `max_wait_ms` until `min_bytes` are available.
 //!
+//! The batches are not copied into the response: each partition's stay in the buffers
+//! they were read from (tail blocks, cached object ranges) and are written to the socket
+//! from there ([`streamhouse_kafka_proto::encode_fetch_response`]).
+//!
 //! Fetch sessions (KIP-227) are not offered: every response carries session id 0, which
 //! clients treat as "sessionless" and answer with full fetch requests.
 
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use streamhouse_engine::Error;
 use streamhouse_kafka_proto::ErrorCode;
@@ -26,11 +32,18 @@ struct Wanted {
     max_bytes: usize,
 }
 
+/// The response, and each partition's batches in the response's partition order (they
+/// are encoded beside it, not copied into it).
+pub(crate) struct Fetched {
+    pub(crate) response: FetchResponse,
+    pub(crate) records: Vec<Vec<Bytes>>,
+}
+
 pub(crate) async fn handle(
     context: &ServerContext,
     _version: i16,
     request: FetchRequest,
-) -> FetchResponse {
+) -> Fetched {
     let started = std::time::Instant::now();
     let response = fetch(context, request).await;
     context
@@ -41,10 +54,14 @@ pub(crate) async fn handle(
     response
 }
 
-async fn fetch(context: &ServerContext, request: FetchRequest) -> FetchResponse {
+async fn fetch(context: &ServerContext, request: FetchRequest) -> Fetched {
     if request.session_id != 0 {
         // We never hand out sessions, so a non-zero id is not ours.
-        return FetchResponse::default().with_error_code(ErrorCode::FetchSessionIdNotFound.code());
+        return Fetched {
+            response: FetchResponse::default()
+                .with_error_code(ErrorCode::FetchSessionIdNotFound.code()),
+            records: Vec::new(),
+        };
     }
     let wanted: Vec<(String, Vec<Wanted>)> = request
         .topics
@@ -102,6 +119,8 @@ async fn fetch(context: &ServerContext, request: FetchRequest) -> FetchResponse 
 /// One pass over every wanted partition.
 struct ReadOnce {
     response: FetchResponse,
+    /// Each partition's batches, in response order.
+    records: Vec<Vec<Bytes>>,
     /// Bytes of record batches in the response.
     total: usize,
     /// Whether any partition failed (a failure is answered at once, not waited on).
@@ -112,14 +131,17 @@ struct ReadOnce {
 
 impl ReadOnce {
     /// The response to send; counts what it carries.
-    fn answer(self, context: &ServerContext, wanted: &[(String, Vec<Wanted>)]) -> FetchResponse {
+    fn answer(self, context: &ServerContext, wanted: &[(String, Vec<Wanted>)]) -> Fetched {
         let metrics = &context.engine.metrics().consumer;
         for ((name, _), (records, bytes)) in wanted.iter().zip(self.fetched) {
             if bytes > 0 {
                 metrics.fetched(name, records, bytes);
             }
         }
-        self.response
+        Fetched {
+            response: self.response,
+            records: self.records,
+        }
     }
 }
 
@@ -132,12 +154,16 @@ async fn read_once(
     let mut total = 0usize;
     let mut failed = false;
     let mut topics = Vec::with_capacity(wanted.len());
+    let mut records = Vec::new();
     let mut fetched = Vec::with_capacity(wanted.len());
     for (name, partitions) in wanted {
         let (mut topic_records, mut topic_bytes) = (0u64, 0u64);
         let mut out = Vec::with_capacity(partitions.len());
         for w in partitions {
+            // Each partition has a record set, possibly empty.
+            let mut batches = Vec::new();
             let entry = PartitionData::default()
+                .with_records(None)
                 .with_partition_index(w.tp.partition)
                 .with_high_watermark(-1)
                 .with_last_stable_offset(-1)
@@ -151,6 +177,7 @@ async fn read_once(
                         .with_log_start_offset(start),
                     Err(error) => entry.with_error_code(to_error_code(&error).code()),
                 });
+                records.push(batches);
                 continue;
             }
             match context
@@ -164,14 +191,13 @@ async fn read_once(
                         .with_last_stable_offset(read.high_watermark)
                         .with_log_start_offset(read.log_start_offset);
                     // Only the response's first batch may exceed the limits.
-                    if read.is_empty() || (total > 0 && read.len() > budget) {
-                        out.push(entry.with_records(Some(bytes::Bytes::new())));
-                    } else {
+                    if !read.is_empty() && (total == 0 || read.len() <= budget) {
                         total += read.len();
                         topic_records += read.records;
                         topic_bytes += read.len() as u64;
-                        out.push(entry.with_records(Some(read.concat())));
+                        batches = read.chunks;
                     }
+                    out.push(entry);
                 }
                 Err(Error::OffsetOutOfRange {
                     log_start_offset,
@@ -192,6 +218,7 @@ async fn read_once(
                     out.push(entry.with_error_code(to_error_code(&error).code()));
                 }
             }
+            records.push(batches);
         }
         topics.push(
             FetchableTopicResponse::default()
@@ -204,6 +231,7 @@ async fn read_once(
     }
     ReadOnce {
         response: FetchResponse::default().with_responses(topics),
+        records,
         total,
         failed,
         fetched,
