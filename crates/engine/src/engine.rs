@@ -16,7 +16,6 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::blocks::BlockPool;
 use crate::flush::FlushSignal;
 use crate::partition::{AppendOutcome, CloseReason, PartitionLog};
 use crate::read::ReadResult;
@@ -93,8 +92,6 @@ pub(crate) struct Inner {
     pub(crate) pending_bytes: AtomicUsize,
     pub(crate) buffer: Arc<Semaphore>,
     buffer_bytes: usize,
-    /// Block allocations recycled from the tail into new pending chunks.
-    pub(crate) block_pool: Arc<BlockPool>,
     pub(crate) flush_signal: FlushSignal,
     /// Counts flushes that made data readable; long-polls watch it (see
     /// [`Engine::data_published`]).
@@ -145,7 +142,6 @@ impl Engine {
             pending_bytes: AtomicUsize::new(0),
             buffer: Arc::new(Semaphore::new(buffer_bytes)),
             buffer_bytes,
-            block_pool: Arc::new(BlockPool::default()),
             flush_signal: FlushSignal::default(),
             published: watch::Sender::new(0),
             partitions: RwLock::new(HashMap::new()),

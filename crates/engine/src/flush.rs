@@ -113,7 +113,7 @@ pub(crate) async fn flush_once(inner: &Arc<Inner>) {
     let mut chunks = Vec::with_capacity(taken.len());
     let mut builder = ObjectBuilder::new();
     for t in &mut taken {
-        let blocks = std::mem::take(&mut t.chunk.bytes).into_blocks(&t.log.pool);
+        let blocks = std::mem::take(&mut t.chunk.bytes).into_blocks();
         let range = builder.push_chunk(
             ChunkMeta {
                 topic_id: t.log.topic_id(),

@@ -139,10 +139,10 @@ pub(crate) async fn rebalance(inner: &Arc<Inner>) -> Result<()> {
             tp,
             lease,
             Arc::new(topic.config),
-            &fresh,
+            fresh.log_start_offset,
+            fresh.high_watermark,
             producers,
             inner.metrics.producer.topic_counters(&state.topic),
-            Arc::clone(&inner.block_pool),
         )));
         held += 1;
     }

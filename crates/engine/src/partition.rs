@@ -5,16 +5,14 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use bytes::Bytes;
-use streamhouse_metadata::{
-    LeaseEpoch, PartitionState, ProducerBatch, ProducerState, TimestampType, TopicConfig,
-};
+use streamhouse_metadata::{LeaseEpoch, ProducerBatch, ProducerState, TimestampType, TopicConfig};
 use streamhouse_metrics::TopicCounters;
 use streamhouse_records::{BatchHeader, patch_base_offset, patch_max_timestamp};
 use streamhouse_types::{Offset, TimestampMs, TopicPartition};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use uuid::Uuid;
 
-use crate::blocks::{Block, BlockBuffer, BlockPool};
+use crate::blocks::{Block, BlockBuffer};
 use crate::{Error, Result};
 
 /// Kafka keeps the last five batches per producer for duplicate detection.
@@ -87,29 +85,26 @@ pub(crate) struct PartitionLog {
     state: Mutex<LogState>,
     /// This topic's produce counters (`streamhouse_producer_*`).
     pub(crate) produced: TopicCounters,
-    /// Where new blocks come from and evicted ones go (shared by the engine's partitions).
-    pub(crate) pool: Arc<BlockPool>,
 }
 
 impl PartitionLog {
-    /// A partition just leased, whose log is `state` (as the lease found it).
     pub(crate) fn new(
         tp: TopicPartition,
         lease: LeaseEpoch,
         config: Arc<TopicConfig>,
-        state: &PartitionState,
+        log_start_offset: Offset,
+        high_watermark: Offset,
         producers: Vec<ProducerState>,
         produced: TopicCounters,
-        pool: Arc<BlockPool>,
     ) -> Self {
         Self {
             tp,
             lease,
             config: RwLock::new(config),
             state: Mutex::new(LogState {
-                next_offset: state.high_watermark,
-                log_start_offset: state.log_start_offset,
-                high_watermark: state.high_watermark,
+                next_offset: high_watermark,
+                log_start_offset,
+                high_watermark,
                 pending: PendingChunk::default(),
                 last_chunk_len: 0,
                 tail: VecDeque::new(),
@@ -118,7 +113,6 @@ impl PartitionLog {
                 closed: None,
             }),
             produced,
-            pool,
         }
     }
 
@@ -182,10 +176,7 @@ impl PartitionLog {
         for (header, batch) in batches {
             let offset = state.next_offset;
             let last = offset + i64::from(header.last_offset_delta);
-            let stored = state
-                .pending
-                .bytes
-                .push(batch, offset, last, size_hint, &self.pool);
+            let stored = state.pending.bytes.push(batch, offset, last, size_hint);
             patch_base_offset(stored, offset);
             let max_timestamp = match log_append_time {
                 Some(now) => {
@@ -242,7 +233,7 @@ impl PartitionLog {
             state.tail_bytes += block.bytes.len();
             state.tail.push_back(block.clone());
         }
-        state.trim_tail(tail_cap, &self.pool);
+        state.trim_tail(tail_cap);
     }
 
     /// Bytes held by this partition's tail.
@@ -254,7 +245,7 @@ impl PartitionLog {
     /// is trimmed as it does; an idle one is trimmed by the flusher, because the cap per
     /// partition shrinks as this agent takes more partitions.
     pub(crate) fn trim_tail(&self, tail_cap: usize) {
-        self.state().trim_tail(tail_cap, &self.pool);
+        self.state().trim_tail(tail_cap);
     }
 
     /// Stops accepting appends and fails everything not yet durable.
@@ -286,7 +277,6 @@ impl PartitionLog {
         {
             if let Some(evicted) = state.tail.pop_front() {
                 state.tail_bytes -= evicted.bytes.len();
-                self.pool.give(evicted.bytes);
             }
         }
     }
@@ -299,12 +289,11 @@ impl PartitionLog {
 
 impl LogState {
     /// Evicts the oldest tail blocks until at most `tail_cap` bytes remain, keeping the
-    /// newest block whatever its size. Evicted blocks go back to `pool`.
-    fn trim_tail(&mut self, tail_cap: usize, pool: &BlockPool) {
+    /// newest block whatever its size.
+    fn trim_tail(&mut self, tail_cap: usize) {
         while self.tail.len() > 1 && self.tail_bytes > tail_cap {
             if let Some(evicted) = self.tail.pop_front() {
                 self.tail_bytes -= evicted.bytes.len();
-                pool.give(evicted.bytes);
             }
         }
     }
