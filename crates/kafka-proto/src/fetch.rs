@@ -77,7 +77,8 @@ pub fn encode_fetch_response(
         head.buf.put_i16(response.error_code);
         head.buf.put_i32(response.session_id);
     }
-    // Where each partition's batches go: (offset in `head`, index into `records`).
+    // Where each non-empty partition's batches go: (offset in `head`, index into
+    // `records`). Between them the head stays in one piece.
     let mut cuts = Vec::with_capacity(records.len());
     let mut next = 0;
     head.array_len(response.responses.len());
@@ -95,7 +96,9 @@ pub fn encode_fetch_response(
                     i32::try_from(len).map_err(|_| "record set larger than 2 GiB".to_owned())?,
                 );
             }
-            cuts.push((head.buf.len(), next));
+            if len > 0 {
+                cuts.push((head.buf.len(), next));
+            }
             head.no_tagged_fields();
             next += 1;
         }
@@ -306,6 +309,15 @@ mod tests {
             let len = i32::from_be_bytes([parts[0][0], parts[0][1], parts[0][2], parts[0][3]]);
             assert_eq!(len as usize + 4, joined(&parts).len(), "v{version}");
         }
+    }
+
+    #[test]
+    fn partitions_without_batches_do_not_split_the_head() {
+        let (response, records) = sample();
+        let parts = encode_fetch_response(12, 42, &response, &records).expect("encode");
+        // Two partitions have batches (1 chunk and 2 non-empty chunks): three head pieces
+        // around them.
+        assert_eq!(parts.len(), 3 + 3);
     }
 
     #[test]

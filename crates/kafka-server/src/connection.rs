@@ -160,12 +160,19 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
     }
 }
 
+/// Buffers shorter than this are copied together rather than given a vectored-write slot
+/// each: a flush completes hundreds of Produce answers of ~100 bytes at once, and one
+/// `writev` takes at most 64 slices.
+const JOIN_BELOW: usize = 4096;
+
 /// Encoded responses waiting to be written, in order. As a [`Buf`] it hands the socket
-/// all its buffers at once, so several responses, and a Fetch response's batches in
-/// their own buffers, go out in vectored writes without being joined first.
+/// all its buffers at once, so a Fetch response's batches go out from their own buffers in
+/// vectored writes; small pieces (answers, response headers) are joined first.
 #[derive(Default)]
 struct Outgoing {
     parts: VecDeque<Bytes>,
+    /// Small pieces since the last large one, joined.
+    joining: BytesMut,
     remaining: usize,
 }
 
@@ -181,14 +188,24 @@ impl Outgoing {
     /// Queues a response (`None`: nothing to send).
     fn push(&mut self, response: Option<Encoded>) {
         for part in response.into_iter().flatten() {
-            if !part.is_empty() {
-                self.remaining += part.len();
+            self.remaining += part.len();
+            if part.len() < JOIN_BELOW {
+                self.joining.extend_from_slice(&part);
+            } else {
+                self.end_joining();
                 self.parts.push_back(part);
             }
         }
     }
 
+    fn end_joining(&mut self) {
+        if !self.joining.is_empty() {
+            self.parts.push_back(self.joining.split().freeze());
+        }
+    }
+
     async fn write_to<W: AsyncWrite + Unpin>(mut self, socket: &mut W) -> std::io::Result<()> {
+        self.end_joining();
         socket.write_all_buf(&mut self).await
     }
 }
@@ -252,26 +269,23 @@ mod tests {
 
     #[tokio::test]
     async fn queued_responses_arrive_whole_and_in_order_through_short_writes() {
-        // More buffers than one vectored write takes (tokio passes 64), empty ones, a
-        // response with nothing to send, and a pipe that accepts 7 bytes at a time.
+        // Small pieces (joined), large ones (their own slots: more than one vectored
+        // write takes, as tokio passes 64), empty ones, a response with nothing to send,
+        // and a pipe that accepts 7 bytes at a time.
         let mut expected = Vec::new();
         let mut out = Outgoing::default();
         for i in 0..100u8 {
             let parts: Encoded = vec![
                 Bytes::from(vec![i; usize::from(i % 9)]),
                 Bytes::new(),
-                Bytes::from(vec![i.wrapping_mul(3); 5]),
+                Bytes::from(vec![i.wrapping_mul(3); JOIN_BELOW + usize::from(i)]),
+                Bytes::from(vec![i.wrapping_add(1); 5]),
             ];
             expected.extend(parts.concat());
             out.push(Some(parts));
             out.push(None);
         }
         assert_eq!(out.remaining(), expected.len());
-        // A vectored write is offered the first 64 non-empty buffers.
-        let mut slices = [IoSlice::new(&[]); 64];
-        assert_eq!(out.chunks_vectored(&mut slices), 64);
-        let offered: Vec<u8> = slices.iter().flat_map(|s| s.iter().copied()).collect();
-        assert_eq!(offered[..], expected[..offered.len()]);
         let (mut writer, mut reader) = tokio::io::duplex(7);
         let read = tokio::spawn(async move {
             let mut got = Vec::new();
@@ -280,5 +294,25 @@ mod tests {
         out.write_to(&mut writer).await.expect("write");
         drop(writer);
         assert_eq!(read.await.expect("join").expect("read"), expected);
+    }
+
+    #[test]
+    fn small_pieces_share_a_slot_and_large_ones_keep_their_own_buffer() {
+        let large = Bytes::from(vec![9u8; JOIN_BELOW]);
+        let mut out = Outgoing::default();
+        out.push(Some(vec![
+            Bytes::from_static(b"ab"),
+            Bytes::from_static(b"cd"),
+        ]));
+        out.push(Some(vec![Bytes::from_static(b"ef"), large.clone()]));
+        out.push(Some(vec![Bytes::from_static(b"gh")]));
+        out.end_joining();
+        let mut slices = [IoSlice::new(&[]); 64];
+        let n = out.chunks_vectored(&mut slices);
+        assert_eq!(n, 3);
+        assert_eq!(&*slices[0], b"abcdef");
+        assert_eq!(slices[1].as_ptr(), large.as_ptr(), "not copied");
+        assert_eq!(&*slices[2], b"gh");
+        assert_eq!(out.remaining(), 8 + JOIN_BELOW);
     }
 }
