@@ -210,6 +210,7 @@ impl Outgoing {
     }
 }
 
+/// Read by `write_to` after it ends the joining, so every queued byte is in `parts`.
 impl Buf for Outgoing {
     fn remaining(&self) -> usize {
         self.remaining
