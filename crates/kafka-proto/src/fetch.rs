@@ -123,10 +123,13 @@ pub fn encode_fetch_response(
 }
 
 /// Whether every field set in `response` is one this path writes at `version`: no tagged
-/// fields (diverging epoch, current leader, snapshot id, unknown ones), and the preferred
-/// read replica only where the version has it.
+/// fields (diverging epoch, current leader, snapshot id, unknown ones), and the session
+/// id (v7) and preferred read replica (v11) only where the version has them. (The
+/// library drops a top-level error code before v7 rather than refusing it; so does this
+/// path.)
 fn writes_all_of(response: &FetchResponse, version: i16) -> bool {
-    response.unknown_tagged_fields.is_empty()
+    (version >= 7 || response.session_id == 0)
+        && response.unknown_tagged_fields.is_empty()
         && response.node_endpoints.is_empty()
         && response.responses.iter().all(|topic| {
             topic.unknown_tagged_fields.is_empty()
@@ -350,6 +353,14 @@ mod tests {
         }
         // The preferred read replica does not exist before v11: the library refuses it.
         assert!(encode_fetch_response(10, 42, &response, &records).is_err());
+        // Nor does a session id before v7; from v7 this path writes it, and the top-level
+        // error code.
+        let (response, records) = sample();
+        let response = response.with_session_id(5).with_error_code(1);
+        assert!(encode_fetch_response(6, 42, &response, &records).is_err());
+        assert!(same_as_library(7, &response, &records).len() > 1);
+        let response = response.with_session_id(0);
+        assert!(same_as_library(6, &response, &records).len() > 1);
     }
 
     #[test]

@@ -165,15 +165,14 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
 /// `writev` takes at most 64 slices.
 const JOIN_BELOW: usize = 4096;
 
-/// Encoded responses waiting to be written, in order. As a [`Buf`] it hands the socket
-/// all its buffers at once, so a Fetch response's batches go out from their own buffers in
-/// vectored writes; small pieces (answers, response headers) are joined first.
+/// Encoded responses waiting to be written, in order. A Fetch response's batches go out
+/// from their own buffers in vectored writes; small pieces (answers, response heads) are
+/// joined first.
 #[derive(Default)]
 struct Outgoing {
-    parts: VecDeque<Bytes>,
+    queued: Queued,
     /// Small pieces since the last large one, joined.
     joining: BytesMut,
-    remaining: usize,
 }
 
 impl From<Option<Encoded>> for Outgoing {
@@ -188,30 +187,48 @@ impl Outgoing {
     /// Queues a response (`None`: nothing to send).
     fn push(&mut self, response: Option<Encoded>) {
         for part in response.into_iter().flatten() {
-            self.remaining += part.len();
             if part.len() < JOIN_BELOW {
                 self.joining.extend_from_slice(&part);
             } else {
                 self.end_joining();
-                self.parts.push_back(part);
+                self.queued.push(part);
             }
         }
     }
 
     fn end_joining(&mut self) {
         if !self.joining.is_empty() {
-            self.parts.push_back(self.joining.split().freeze());
+            self.queued.push(self.joining.split().freeze());
         }
+    }
+
+    /// Bytes queued.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.queued.remaining + self.joining.len()
     }
 
     async fn write_to<W: AsyncWrite + Unpin>(mut self, socket: &mut W) -> std::io::Result<()> {
         self.end_joining();
-        socket.write_all_buf(&mut self).await
+        socket.write_all_buf(&mut self.queued).await
     }
 }
 
-/// Read by `write_to` after it ends the joining, so every queued byte is in `parts`.
-impl Buf for Outgoing {
+/// Buffers to write, as a [`Buf`] that hands the socket all of them at once.
+#[derive(Default)]
+struct Queued {
+    parts: VecDeque<Bytes>,
+    remaining: usize,
+}
+
+impl Queued {
+    fn push(&mut self, part: Bytes) {
+        self.remaining += part.len();
+        self.parts.push_back(part);
+    }
+}
+
+impl Buf for Queued {
     fn remaining(&self) -> usize {
         self.remaining
     }
@@ -286,7 +303,7 @@ mod tests {
             out.push(Some(parts));
             out.push(None);
         }
-        assert_eq!(out.remaining(), expected.len());
+        assert_eq!(out.len(), expected.len());
         let (mut writer, mut reader) = tokio::io::duplex(7);
         let read = tokio::spawn(async move {
             let mut got = Vec::new();
@@ -309,11 +326,11 @@ mod tests {
         out.push(Some(vec![Bytes::from_static(b"gh")]));
         out.end_joining();
         let mut slices = [IoSlice::new(&[]); 64];
-        let n = out.chunks_vectored(&mut slices);
+        let n = out.queued.chunks_vectored(&mut slices);
         assert_eq!(n, 3);
         assert_eq!(&*slices[0], b"abcdef");
         assert_eq!(slices[1].as_ptr(), large.as_ptr(), "not copied");
         assert_eq!(&*slices[2], b"gh");
-        assert_eq!(out.remaining(), 8 + JOIN_BELOW);
+        assert_eq!(out.queued.remaining(), 8 + JOIN_BELOW);
     }
 }
