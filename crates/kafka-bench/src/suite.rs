@@ -3,7 +3,8 @@
 //! as one table.
 //!
 //! (a) produce 2,000,000 × 100 B to 6 partitions, acks=all, linger 5 ms; (b) produce
-//! 200,000 × 1 KiB; (c) consume (a)'s records from the start; (d) end-to-end latency at
+//! 200,000 × 1 KiB; (c) consume (a)'s records from the start (retrying a full local queue
+//! after 10 ms, not librdkafka's 1 s: see `scenarios::consume`); (d) end-to-end latency at
 //! 20,000 records/s for 20 s with librdkafka's default settings; (e) the same over 100
 //! topics × 10 partitions; (f) 1,000,000 × 100 B from 50 producer connections at once.
 //! With `--s3`, the agent stores objects in a real S3-API server (`s3s-fs`) started here.
