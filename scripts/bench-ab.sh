@@ -40,7 +40,8 @@ for i in $(seq "$runs"); do
   run_one B "$b"
 done
 
-median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+# Plain decimals (awk's default %.6g turns 1539018 into 1.53902e+06, which bc refuses).
+median() { sort -n | awk '{v[NR]=$1} END {printf "%.4f\n", (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 ra=$(awk '$1=="A"{print $2}' "$results" | median); rb=$(awk '$1=="B"{print $2}' "$results" | median)
 ca=$(awk '$1=="A"{print $3}' "$results" | median); cb=$(awk '$1=="B"{print $3}' "$results" | median)
 printf '\nmedian records/s: A %s  B %s  B/A %.3f\n' "$ra" "$rb" "$(echo "$rb / $ra" | bc -l)"

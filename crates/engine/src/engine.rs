@@ -5,17 +5,17 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use streamhouse_config::EngineConfig;
 use streamhouse_metadata::{AgentInfo, MetadataStore, PartitionState, Topic, TopicConfig};
 use streamhouse_metrics::Metrics;
-use streamhouse_records::validate_batches;
+use streamhouse_records::validate_batch_ranges;
 use streamhouse_storage::{SegmentStore, SegmentStoreConfig};
 use streamhouse_types::{Clock, Offset, TopicPartition, validate_topic_name};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::blocks::Records;
 use crate::flush::FlushSignal;
 use crate::partition::{AppendOutcome, CloseReason, PartitionLog};
 use crate::read::ReadResult;
@@ -371,15 +371,25 @@ impl Engine {
     /// agent leads. Validates every batch (framing, CRC, size, idempotence), assigns
     /// offsets, and resolves once the data is durable: uploaded and committed. Waits for
     /// buffer space when too much data is pending (backpressure).
-    pub async fn append(&self, tp: &TopicPartition, records: Bytes) -> Result<AppendOutcome> {
+    pub async fn append(
+        &self,
+        tp: &TopicPartition,
+        records: impl Into<Records>,
+    ) -> Result<AppendOutcome> {
         self.submit(tp, records).await?.durable().await
     }
 
     /// The first half of [`Engine::append`]: validates the batches and assigns their
     /// offsets, waiting only for buffer space. Submissions to one partition get offsets in
     /// the order they are made, so a protocol layer can submit pipelined requests in order
-    /// and then wait for their durability concurrently.
-    pub async fn submit(&self, tp: &TopicPartition, records: Bytes) -> Result<Submitted> {
+    /// and then wait for their durability concurrently. [`Records::Owned`] bytes are kept
+    /// without a copy when large.
+    pub async fn submit(
+        &self,
+        tp: &TopicPartition,
+        records: impl Into<Records>,
+    ) -> Result<Submitted> {
+        let records = records.into();
         if self.inner.stopping.is_cancelled() {
             return Err(Error::ShuttingDown);
         }
@@ -387,7 +397,7 @@ impl Engine {
             Some(log) => log,
             None => return Err(self.not_led(tp).await),
         };
-        let batches = validate_batches(&records).map_err(|source| Error::CorruptBatch {
+        let batches = validate_batch_ranges(&records).map_err(|source| Error::CorruptBatch {
             tp: tp.clone(),
             source,
         })?;
@@ -433,7 +443,7 @@ impl Engine {
         // Counted before the bytes enter the pending chunk, so the flusher never takes
         // bytes it has not been told about.
         self.inner.note_pending(len);
-        let durable = match log.append(&batches, permit, self.inner.clock.now_ms()) {
+        let durable = match log.append(records, &batches, permit, self.inner.clock.now_ms()) {
             Ok((outcome, Some(durable))) => {
                 self.inner
                     .stats

@@ -44,6 +44,7 @@ mod leases;
 mod partition;
 mod read;
 
+pub use blocks::Records;
 pub use engine::{
     Engine, EngineParts, EngineStats, Submitted, validate_new_topic, validate_topic_config,
 };

@@ -2,9 +2,9 @@
 //! and the in-memory tail of recent durable batches.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use bytes::Bytes;
 use streamhouse_metadata::{LeaseEpoch, ProducerBatch, ProducerState, TimestampType, TopicConfig};
 use streamhouse_metrics::TopicCounters;
 use streamhouse_records::{BatchHeader, patch_base_offset, patch_max_timestamp};
@@ -12,7 +12,7 @@ use streamhouse_types::{Offset, TimestampMs, TopicPartition};
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 use uuid::Uuid;
 
-use crate::blocks::{Block, BlockBuffer};
+use crate::blocks::{Block, BlockBuffer, Records};
 use crate::{Error, Result};
 
 /// Kafka keeps the last five batches per producer for duplicate detection.
@@ -144,11 +144,13 @@ impl PartitionLog {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
     }
 
-    /// Assigns offsets to validated batches and copies them into the pending chunk.
-    /// Returns the outcome and a receiver that resolves once the chunk is durable.
+    /// Assigns offsets to validated batches (`batches` locates each in `records`) and
+    /// adds them to the pending chunk. Returns the outcome and a receiver that resolves
+    /// once the chunk is durable.
     pub(crate) fn append(
         &self,
-        batches: &[(BatchHeader, Bytes)],
+        records: Records,
+        batches: &[(BatchHeader, Range<usize>)],
         permit: OwnedSemaphorePermit,
         now_ms: TimestampMs,
     ) -> Result<(AppendOutcome, Option<oneshot::Receiver<Result<()>>>)> {
@@ -167,32 +169,38 @@ impl PartitionLog {
             return Ok((duplicate, None));
         }
         let base_offset = state.next_offset;
-        let pending_was_empty = state.pending.is_empty();
-        let size_hint = state.last_chunk_len;
-        if pending_was_empty {
+        if state.pending.is_empty() {
             state.pending.base_offset = base_offset;
             state.pending.max_timestamp = -1;
         }
-        for (header, batch) in batches {
-            let offset = state.next_offset;
-            let last = offset + i64::from(header.last_offset_delta);
-            let stored = state.pending.bytes.push(batch, offset, last, size_hint);
-            patch_base_offset(stored, offset);
-            let max_timestamp = match log_append_time {
-                Some(now) => {
-                    patch_max_timestamp(stored, now);
-                    now
-                }
-                None => header.max_timestamp,
-            };
-            state.next_offset = last + 1;
-            state.pending.last_offset = last;
-            state.pending.record_count += i64::from(header.record_count);
-            state.pending.max_timestamp = state.pending.max_timestamp.max(max_timestamp);
+        let mut offset = base_offset;
+        for (header, _) in batches {
+            let max_timestamp = log_append_time.unwrap_or(header.max_timestamp);
             if header.is_idempotent() {
                 state.record_producer_batch(header, offset, max_timestamp);
             }
+            state.pending.record_count += i64::from(header.record_count);
+            state.pending.max_timestamp = state.pending.max_timestamp.max(max_timestamp);
+            offset += i64::from(header.last_offset_delta) + 1;
         }
+        let last_offset = offset - 1;
+        state.next_offset = offset;
+        state.pending.last_offset = last_offset;
+        let size_hint = state.last_chunk_len;
+        state
+            .pending
+            .bytes
+            .push(records, base_offset, last_offset, size_hint, |stored| {
+                let mut offset = base_offset;
+                for (header, range) in batches {
+                    let batch = &mut stored[range.clone()];
+                    patch_base_offset(batch, offset);
+                    if let Some(now) = log_append_time {
+                        patch_max_timestamp(batch, now);
+                    }
+                    offset += i64::from(header.last_offset_delta) + 1;
+                }
+            });
         let (tx, rx) = oneshot::channel();
         state.pending.waiters.push(tx);
         match &mut state.pending.permits {
@@ -301,7 +309,10 @@ impl LogState {
     /// Kafka's idempotence rules for the first batch of a request; later batches of the
     /// same producer must continue the sequence. Returns the original outcome for a
     /// duplicate.
-    fn check_idempotence(&self, batches: &[(BatchHeader, Bytes)]) -> Result<Option<AppendOutcome>> {
+    fn check_idempotence(
+        &self,
+        batches: &[(BatchHeader, Range<usize>)],
+    ) -> Result<Option<AppendOutcome>> {
         let mut expected: HashMap<i64, i32> = HashMap::new();
         for (header, _) in batches {
             if !header.is_idempotent() {

@@ -57,8 +57,19 @@ enum Read {
     Idle,
 }
 
+/// The read buffer's starting size; it grows to hold a frame larger than that.
+const READ_BUF: usize = 8 * 1024;
+
+/// Frames at least this large leave the read buffer with its allocation to themselves.
+const OWN_BUFFER_FROM: usize = 64 * 1024;
+
 /// Reads the next whole frame (without its length prefix). Cancel-safe: partial data
 /// stays in `buf`. The length is checked against `max` before space is reserved.
+///
+/// A large frame (a Produce request, mostly) leaves with the allocation it was read into,
+/// and `buf` continues in a new one with a copy of the few bytes read past the frame. The
+/// frame is then the only owner of its buffer, so the Produce handler can turn its record
+/// sets into owned, writable slices that the engine keeps instead of copying.
 async fn read_frame(
     socket: &mut TcpStream,
     buf: &mut BytesMut,
@@ -68,7 +79,12 @@ async fn read_frame(
     loop {
         if let Some(len) = frame_len(buf, max)? {
             let mut frame = buf.split_to(4 + len);
-            return Ok(Read::Frame(frame.split_off(4).freeze()));
+            let frame = frame.split_off(4).freeze();
+            if len >= OWN_BUFFER_FROM {
+                let rest = std::mem::replace(buf, BytesMut::with_capacity(READ_BUF));
+                buf.extend_from_slice(&rest);
+            }
+            return Ok(Read::Frame(frame));
         }
         if buf.len() >= 4 {
             let want = 4 + i32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
@@ -89,7 +105,7 @@ pub(crate) async fn serve(mut socket: TcpStream, peer: SocketAddr, context: Arc<
     let _ = socket.set_nodelay(true);
     let max = context.config.max_request_bytes.as_u64() as usize;
     let idle = context.config.idle_timeout;
-    let mut buf = BytesMut::with_capacity(8 * 1024);
+    let mut buf = BytesMut::with_capacity(READ_BUF);
     let context = &*context;
     let metrics = &context.engine.metrics().kafka;
     let _open = OpenConnection::new(metrics);
@@ -332,5 +348,84 @@ mod tests {
         assert_eq!(slices[1].as_ptr(), large.as_ptr(), "not copied");
         assert_eq!(&*slices[2], b"gh");
         assert_eq!(out.queued.remaining(), 8 + JOIN_BELOW);
+    }
+
+    #[tokio::test]
+    async fn a_large_produce_frame_owns_its_buffer_so_its_records_are_not_copied() {
+        use streamhouse_engine::Records;
+        use streamhouse_kafka_proto::messages::produce_request::{
+            PartitionProduceData, TopicProduceData,
+        };
+        use streamhouse_kafka_proto::messages::{ProduceRequest, TopicName};
+        use streamhouse_kafka_proto::{Encodable, RequestHeader, StrBytes};
+
+        let version = 9;
+        let frame = |records: usize| {
+            let request = ProduceRequest::default()
+                .with_acks(-1)
+                .with_timeout_ms(1_000)
+                .with_topic_data(vec![
+                    TopicProduceData::default()
+                        .with_name(TopicName(StrBytes::from_static_str("t")))
+                        .with_partition_data(
+                            (0..3u8)
+                                .map(|i| {
+                                    PartitionProduceData::default()
+                                        .with_index(i.into())
+                                        .with_records(Some(Bytes::from(vec![i; records])))
+                                })
+                                .collect(),
+                        ),
+                ]);
+            let mut body = BytesMut::new();
+            RequestHeader::default()
+                .with_request_api_key(ApiKey::Produce as i16)
+                .with_request_api_version(version)
+                .with_correlation_id(1)
+                .with_client_id(Some(StrBytes::from_static_str("test")))
+                .encode(&mut body, ApiKey::Produce.request_header_version(version))
+                .expect("header");
+            request.encode(&mut body, version).expect("body");
+            let mut framed = (body.len() as u32).to_be_bytes().to_vec();
+            framed.extend_from_slice(&body);
+            framed
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let mut client = TcpStream::connect(listener.local_addr().expect("addr"))
+            .await
+            .expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        // A large frame, then a small one sent with it, so both share reads.
+        let mut sent = frame(40_000);
+        sent.extend(frame(100));
+        client.write_all(&sent).await.expect("send");
+
+        let mut buf = BytesMut::with_capacity(READ_BUF);
+        let idle = std::time::Duration::from_secs(5);
+        for records in [40_000, 100] {
+            let Read::Frame(frame) = read_frame(&mut server, &mut buf, 1 << 20, idle)
+                .await
+                .expect("read")
+            else {
+                panic!("expected a frame");
+            };
+            let request = decode_header(frame).expect("header");
+            let parts = handlers::produce_parts(request).expect("decode");
+            let sets: Vec<_> = parts.record_sets().collect();
+            assert_eq!(sets.len(), 3);
+            for (i, set) in sets.into_iter().enumerate() {
+                let set = set.expect("records");
+                assert_eq!(set.len(), records);
+                assert!(set.iter().all(|&b| usize::from(b) == i));
+                // Only the large frame leaves the read buffer with an allocation of its own.
+                assert_eq!(
+                    matches!(set, Records::Owned(_)),
+                    records == 40_000,
+                    "set {i}"
+                );
+            }
+        }
     }
 }

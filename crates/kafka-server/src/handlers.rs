@@ -87,7 +87,8 @@ pub(crate) async fn dispatch(
             encode(api, version, correlation_id, &api_versions::response()).map(Some)
         }
         Request::Produce(request) => {
-            produce_pending(context, version, correlation_id, request)
+            let parts = produce::Parts::new(request, frame.body.clone());
+            produce_pending(context, version, correlation_id, parts)
                 .await
                 .await
         }
@@ -142,9 +143,20 @@ pub(crate) async fn submit_produce(
 ) -> Result<PendingResponse<'_>, Closed> {
     let version = frame.header.request_api_version;
     let correlation_id = frame.header.correlation_id;
+    let request = produce_parts(frame)?;
+    Ok(produce_pending(context, version, correlation_id, request).await)
+}
+
+/// Decodes a Produce frame and takes the request apart, dropping the header first: its
+/// client id is a slice of the frame too, and the frame's buffer must have no other owner
+/// for the record sets to be kept without a copy.
+pub(crate) fn produce_parts(frame: RequestFrame) -> Result<produce::Parts, Closed> {
+    let version = frame.header.request_api_version;
     match decode_request(&frame)? {
         Request::Produce(request) => {
-            Ok(produce_pending(context, version, correlation_id, request).await)
+            let RequestFrame { body, header, .. } = frame;
+            drop(header);
+            Ok(produce::Parts::new(request, body))
         }
         // Only Produce frames are routed here.
         _ => Err(DecodeError::Unsupported {
@@ -159,10 +171,10 @@ async fn produce_pending(
     context: &ServerContext,
     version: i16,
     correlation_id: i32,
-    request: streamhouse_kafka_proto::messages::ProduceRequest,
+    request: produce::Parts,
 ) -> PendingResponse<'_> {
     let started = Instant::now();
-    let acks = request.acks;
+    let acks = request.acks();
     let durable = produce::submit(context, version, request).await;
     Box::pin(async move {
         let response = durable.await;

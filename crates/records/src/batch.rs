@@ -18,6 +18,8 @@
 //!     61        records...
 //! ```
 
+use std::ops::Range;
+
 use bytes::{Buf, Bytes};
 use streamhouse_types::{Offset, TimestampMs};
 
@@ -246,6 +248,13 @@ impl BatchHeader {
 pub fn batches(
     bytes: &Bytes,
 ) -> impl Iterator<Item = Result<(BatchHeader, Bytes), BatchError>> + '_ {
+    batch_ranges(bytes).map(|item| item.map(|(header, range)| (header, bytes.slice(range))))
+}
+
+/// [`batches`] over any byte slice: each batch's header and where it lies in `bytes`.
+pub fn batch_ranges(
+    bytes: &[u8],
+) -> impl Iterator<Item = Result<(BatchHeader, Range<usize>), BatchError>> + '_ {
     let mut pos = 0usize;
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -263,9 +272,9 @@ pub fn batches(
                     available: bytes.len() - pos,
                 });
             }
-            let batch = bytes.slice(pos..end);
+            let range = pos..end;
             pos = end;
-            Ok((header, batch))
+            Ok((header, range))
         });
         failed = result.is_err();
         Some(result)
@@ -274,11 +283,19 @@ pub fn batches(
 
 /// Splits and fully validates (CRC included) every batch in `bytes`.
 pub fn validate_batches(bytes: &Bytes) -> Result<Vec<(BatchHeader, Bytes)>, BatchError> {
-    batches(bytes)
+    Ok(validate_batch_ranges(bytes)?
+        .into_iter()
+        .map(|(header, range)| (header, bytes.slice(range)))
+        .collect())
+}
+
+/// [`validate_batches`] over any byte slice: each batch's header and where it lies.
+pub fn validate_batch_ranges(bytes: &[u8]) -> Result<Vec<(BatchHeader, Range<usize>)>, BatchError> {
+    batch_ranges(bytes)
         .map(|item| {
-            let (header, batch) = item?;
-            header.validate(&batch)?;
-            Ok((header, batch))
+            let (header, range) = item?;
+            header.validate(&bytes[range.clone()])?;
+            Ok((header, range))
         })
         .collect()
 }

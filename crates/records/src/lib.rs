@@ -22,8 +22,8 @@ mod records;
 mod timestamps;
 
 pub use batch::{
-    BATCH_HEADER_LEN, BatchError, BatchHeader, Compression, batches, patch_base_offset,
-    patch_max_timestamp, validate_batches,
+    BATCH_HEADER_LEN, BatchError, BatchHeader, Compression, batch_ranges, batches,
+    patch_base_offset, patch_max_timestamp, validate_batch_ranges, validate_batches,
 };
 pub use records::{NewRecord, Record, decode_records, encode_records};
 pub use timestamps::record_timestamps;

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use streamhouse_engine::Error;
 use streamhouse_metadata::{TimestampType, TopicConfig};
 use streamhouse_records::BatchHeader;
@@ -139,7 +141,7 @@ async fn bad_input_gets_typed_errors() {
     let last = corrupt.len() - 1;
     corrupt[last] ^= 1;
     assert!(matches!(
-        engine.append(&tp, corrupt.into()).await,
+        engine.append(&tp, Bytes::from(corrupt)).await,
         Err(Error::CorruptBatch { .. })
     ));
     assert!(matches!(
@@ -520,5 +522,54 @@ async fn timestamps_are_looked_up_per_record_inside_batches() {
         engine.max_timestamp(&tp).await.expect("max"),
         Some((5, 900))
     );
+    engine.shutdown(Duration::from_secs(5)).await;
+}
+
+#[tokio::test]
+async fn owned_record_sets_are_patched_in_place_and_read_back_like_copied_ones() {
+    let stores = Stores::embedded().await;
+    let engine = stores.engine(fast_config()).await;
+    let config = TopicConfig {
+        timestamp_type: TimestampType::LogAppendTime,
+        ..TopicConfig::default()
+    };
+    engine
+        .create_topic("owned", 1, config)
+        .await
+        .expect("create");
+    let tp = TopicPartition::new("owned", 0);
+    // Large owned sets (kept as they are, one of them two batches long) between small owned
+    // and shared ones (copied), as a Kafka connection hands them over.
+    let mut sent = Vec::new();
+    for i in 0..6u64 {
+        let set: Vec<Bytes> = match i % 3 {
+            0 => vec![batch(i, 40, 1_000), batch(100 + i, 3, 1_000)],
+            1 => vec![batch(i, 2, 100)],
+            _ => vec![batch(i, 40, 1_000)],
+        };
+        let joined = bytes::BytesMut::from(&set.concat()[..]);
+        let outcome = if i % 3 == 1 && i > 3 {
+            engine.append(&tp, joined.freeze()).await
+        } else {
+            engine.append(&tp, joined).await
+        }
+        .expect("append");
+        assert!(outcome.log_append_time.is_some());
+        sent.extend(set);
+    }
+    let stored = read_all(&engine, &tp, 0).await;
+    assert_eq!(stored.len(), sent.len());
+    let mut next = 0;
+    for (s, b) in stored.iter().zip(&sent) {
+        let header = BatchHeader::parse(s).expect("header");
+        assert_eq!(header.base_offset, next, "offsets patched, in order");
+        assert!(header.is_log_append_time(), "timestamp patched");
+        header.validate(s).expect("CRC recomputed after the patch");
+        let sent_header = BatchHeader::parse(b).expect("header");
+        assert_eq!(header.record_count, sent_header.record_count);
+        // Past the patched header fields, the records are the bytes sent.
+        assert_eq!(s[61..], b[61..], "records kept intact");
+        next = header.last_offset() + 1;
+    }
     engine.shutdown(Duration::from_secs(5)).await;
 }
