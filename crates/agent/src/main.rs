@@ -7,6 +7,13 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+/// jemalloc keeps freed memory for reuse (and returns it to the OS after seconds idle).
+/// Produce requests of 64 KiB and more live on as the blocks of the next object until it
+/// is flushed, so each one takes a fresh buffer; glibc's allocator served those from
+/// memory it had just returned to the OS, and every buffer paid page faults again.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 mod bench;
 mod logging;
 mod node;

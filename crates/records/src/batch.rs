@@ -231,7 +231,7 @@ impl BatchHeader {
             });
         }
         self.compression()?;
-        let computed = crc32c::crc32c(&bytes[CRC_START..]);
+        let computed = crc32c(&bytes[CRC_START..]);
         if computed != self.crc {
             return Err(BatchError::CrcMismatch {
                 stored: self.crc,
@@ -312,8 +312,14 @@ pub fn patch_max_timestamp(batch: &mut [u8], max_timestamp: TimestampMs) {
     let attributes = i16::from_be_bytes([batch[21], batch[22]]) | 0x08;
     batch[21..23].copy_from_slice(&attributes.to_be_bytes());
     batch[35..43].copy_from_slice(&max_timestamp.to_be_bytes());
-    let crc = crc32c::crc32c(&batch[CRC_START..]);
+    let crc = crc32c(&batch[CRC_START..]);
     batch[17..21].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// CRC-32C (Castagnoli), the batch checksum.
+fn crc32c(bytes: &[u8]) -> u32 {
+    // A 32-bit CRC in the library's u64 result.
+    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32
 }
 
 #[cfg(test)]

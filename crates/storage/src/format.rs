@@ -142,7 +142,7 @@ impl ObjectBuilder {
             index.put_u64(entry.range.end - entry.range.start);
         }
         let index_len = index.len() as u32;
-        let crc = crc32c::crc32c(&index);
+        let crc = crc32c(&index);
         index.put_u64(index_offset);
         index.put_u32(index_len);
         index.put_u32(crc);
@@ -150,6 +150,12 @@ impl ObjectBuilder {
         self.parts.push(index.freeze());
         self.parts.into_iter().collect()
     }
+}
+
+/// CRC-32C (Castagnoli) of an object index.
+fn crc32c(bytes: &[u8]) -> u32 {
+    // A 32-bit CRC in the library's u64 result.
+    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32
 }
 
 /// Reads the index of a whole object, checking magic numbers, bounds and the index CRC.
@@ -170,7 +176,7 @@ pub fn decode_index(object: &[u8]) -> Result<Vec<IndexEntry>, String> {
         .filter(|end| *end == object.len() - FOOTER_LEN)
         .ok_or("index bounds do not match the footer")?;
     let mut index = &object[index_start..index_end];
-    if crc32c::crc32c(index) != crc {
+    if crc32c(index) != crc {
         return Err("index CRC mismatch".into());
     }
     let count = index.get_u32() as usize;

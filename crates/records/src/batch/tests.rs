@@ -190,3 +190,9 @@ fn a_negative_record_count_is_refused_without_overflow() {
         Err(BatchError::InconsistentCount { .. })
     ));
 }
+
+#[test]
+fn the_checksum_is_crc32c() {
+    // The check value of CRC-32C (Castagnoli), from the CRC catalogue.
+    assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+}
