@@ -3,8 +3,9 @@
 # partitions, acks=all, linger 5 ms, with librdkafka (streamhouse-kafka-bench). Runs are
 # interleaved A B A B ... so machine noise hits both alike; each run starts a fresh
 # embedded agent. Prints every run (records/s, and the agent's CPU seconds during the
-# produce run, start-up excluded; its minor page faults; its flushes) and the medians with
-# the B/A ratio.
+# produce run, start-up excluded; its minor page faults; its flushes; the CPU time the
+# hypervisor stole from this machine meanwhile, in seconds, which marks the noisy runs) and
+# the medians with the B/A ratio.
 #
 #   scripts/bench-ab.sh OLD_BIN NEW_BIN [RUNS]   (kafka-bench: $KAFKA_BENCH or target/release)
 #
@@ -26,9 +27,11 @@ produce_args=${PRODUCE_ARGS:---records 2000000 --record-size 100}
 # utime + stime of a process, in seconds; its minor page faults.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"; }
 flt_of() { awk '{print $10}' "/proc/$1/stat"; }
+# Steal time of the whole machine, in ticks.
+steal_now() { awk '$1=="cpu" {print $9}' /proc/stat; }
 
 run_one() { # label binary [serve flags]
-  local dir pid out rate cpu cpu0 flt0 flt flushes
+  local dir pid out rate cpu cpu0 flt0 flt flushes steal0 steal
   dir=$(mktemp -d)
   dirs+=("$dir")
   # shellcheck disable=SC2086 # the extra flags are meant to split
@@ -36,17 +39,19 @@ run_one() { # label binary [serve flags]
     --log-filter warn ${3:-} >"$dir/agent.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
-  cpu0=$(cpu_of "$pid") flt0=$(flt_of "$pid")
+  cpu0=$(cpu_of "$pid") flt0=$(flt_of "$pid") steal0=$(steal_now)
   # shellcheck disable=SC2086
   out=$("$bench" --bootstrap 127.0.0.1:$port produce $produce_args)
   grep -q '; 0 failed' <<<"$out" || { echo "records failed: $out" >&2; exit 1; }
   rate=$(grep -oE '[0-9]+ records/s' <<<"$out" | head -1 | cut -d' ' -f1)
   cpu=$(echo "$(cpu_of "$pid") - $cpu0" | bc -l)
   flt=$(($(flt_of "$pid") - flt0))
+  steal=$(echo "($(steal_now) - $steal0) / $(getconf CLK_TCK)" | bc -l)
   flushes=$(curl -s "http://127.0.0.1:$http_port/metrics" |
     awk '/^streamhouse_segment_flushes_total\{.*outcome="ok"/ {print $2}')
   kill -TERM "$pid"; wait "$pid" || true
-  echo "$1 $rate $cpu $flt ${flushes:-?}" | tee -a "$results"
+  printf '%s %s %s %s %s %.2f\n' "$1" "$rate" "$cpu" "$flt" "${flushes:-?}" "$steal" |
+    tee -a "$results"
 }
 
 for i in $(seq "$runs"); do
