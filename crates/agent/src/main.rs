@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// jemalloc keeps freed memory for reuse (and returns it to the OS after seconds idle).
-/// Produce requests of 64 KiB and more live on as the blocks of the next object until it
-/// is flushed, so each one takes a fresh buffer; glibc's allocator served those from
-/// memory it had just returned to the OS, and every buffer paid page faults again.
+/// jemalloc keeps freed memory for reuse and hands it back to the OS gradually (its
+/// dirty-page decay, about ten seconds, runs as the agent allocates).
+/// Produce requests of 64 KiB and more live on as the blocks of the next object and then
+/// of the in-memory tail, so each one takes a fresh buffer; glibc's allocator served those
+/// from memory it had just returned to the OS, and every buffer paid page faults again.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
