@@ -1,6 +1,8 @@
 //! `suite`: the performance issue's scenarios against a fresh agent per run, with the
 //! agent's CPU seconds per scenario, its peak RSS, and its object-store PUT rate, printed
-//! as one table.
+//! as one table. The client's own CPU (this process: librdkafka and the scenario loops) is
+//! printed beside the agent's, because on a small machine the client is often the part
+//! that runs out of CPU first.
 //!
 //! (a) produce 2,000,000 × 100 B to 6 partitions, acks=all, linger 5 ms; (b) produce
 //! 200,000 × 1 KiB; (c) consume (a)'s records from the start (retrying a full local queue
@@ -37,6 +39,12 @@ pub(crate) struct SuiteArgs {
     /// More `streamhouse serve` flags, e.g. `--agent-arg=--engine-flush-interval=2ms`.
     #[arg(long = "agent-arg", value_name = "FLAG", allow_hyphen_values = true)]
     agent_args: Vec<String>,
+    /// Keep every run's data directory, and print where it is, instead of deleting them
+    /// at the end. For looking at the objects afterwards, and for suites run back to back
+    /// on journal-less ext4, where the deletion makes every file created in the next few
+    /// minutes dearer (see `run`).
+    #[arg(long)]
+    keep_data: bool,
 }
 
 /// One scenario's figures on one agent.
@@ -46,6 +54,10 @@ struct Row {
     /// The headline figure, for medians across runs (records/s, or p99 ms for e2e).
     headline: f64,
     cpu_seconds: f64,
+    /// This process's CPU seconds during the scenario: the client's.
+    client_cpu_seconds: f64,
+    /// The scenario's wall-clock seconds, to turn CPU seconds into cores.
+    seconds: f64,
     /// Records the scenario moved, for CPU per million.
     records: u64,
     puts_per_sec: f64,
@@ -216,17 +228,7 @@ fn start(args: &SuiteArgs) -> anyhow::Result<Running> {
 impl Running {
     /// The agent's user + system CPU seconds so far.
     fn cpu_seconds(&self) -> anyhow::Result<f64> {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.agent.id()))?;
-        // Fields after the command name (which may hold spaces) start at state (3rd).
-        let rest = stat
-            .rsplit_once(')')
-            .map(|(_, r)| r)
-            .context("stat format")?;
-        let mut fields = rest.split_whitespace().skip(11);
-        let mut next =
-            || -> anyhow::Result<f64> { Ok(fields.next().context("stat format")?.parse::<f64>()?) };
-        let ticks = next()? + next()?;
-        Ok(ticks / USER_HZ)
+        cpu_seconds_of(&self.agent.id().to_string())
     }
 
     /// Restarts the peak-RSS count at the current RSS (`clear_refs` value 5), so the next
@@ -273,6 +275,49 @@ impl Running {
 /// Clock ticks per second of /proc times: Linux reports them in USER_HZ, which is 100.
 const USER_HZ: f64 = 100.0;
 
+/// User + system CPU seconds of a process (`pid`, or `self`) so far, all its threads.
+fn cpu_seconds_of(pid: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces) start at state (3rd).
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, r)| r)
+        .context("stat format")?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let mut next =
+        || -> anyhow::Result<f64> { Ok(fields.next().context("stat format")?.parse::<f64>()?) };
+    let ticks = next()? + next()?;
+    Ok(ticks / USER_HZ)
+}
+
+/// The machine's memory settings that moved benchmark figures on the VMs this suite ran
+/// on (docs/benchmarks.md, eighth round), one line, so two tables can be compared. Each is
+/// read from sysfs and left out where the kernel has no such file.
+fn machine_notes() -> String {
+    let read = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_owned())
+    };
+    let mut notes = vec![format!(
+        "{} CPUs",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+    )];
+    if let Some(thp) = read("/sys/kernel/mm/transparent_hugepage/enabled") {
+        notes.push(format!("transparent huge pages {thp}"));
+    }
+    // Free page reporting hands freed guest memory back to the host (virtio-balloon); the
+    // next touch of such a page costs a host fault, billed as the guest's CPU. It reports
+    // free blocks of 2^order pages; an order above the largest block turns it off.
+    if let Some(order) = read("/sys/module/page_reporting/parameters/page_reporting_order") {
+        notes.push(format!("free page reporting order {order}"));
+    }
+    if let Some(kdamonds) = read("/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds") {
+        notes.push(format!("DAMON kdamonds {kdamonds}"));
+    }
+    notes.join("; ")
+}
+
 fn run_scenario(
     running: &Running,
     scenario: char,
@@ -280,7 +325,12 @@ fn run_scenario(
     runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<Row> {
     running.reset_peak_rss()?;
-    let (cpu0, requests0, started) = (running.cpu_seconds()?, running.requests()?, Instant::now());
+    let (cpu0, client0, requests0, started) = (
+        running.cpu_seconds()?,
+        cpu_seconds_of("self")?,
+        running.requests()?,
+        Instant::now(),
+    );
     let (result, headline, records): (String, f64, u64) = match scenario {
         'a' | 'b' | 'f' => {
             let (topic, records, size, producers) = match scenario {
@@ -309,12 +359,15 @@ fn run_scenario(
         other => bail!("no scenario {other:?}; use letters a-f"),
     };
     let seconds = started.elapsed().as_secs_f64();
+    let client_cpu_seconds = cpu_seconds_of("self")? - client0;
     let storage = running.requests()? - requests0;
     Ok(Row {
         scenario,
         result,
         headline,
         cpu_seconds: running.cpu_seconds()? - cpu0,
+        client_cpu_seconds,
+        seconds,
         records,
         puts_per_sec: storage.puts / seconds,
         storage,
@@ -337,6 +390,7 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
     // run's object PUTs measurably dearer. The price: disk for every run's data (about
     // 1 GB a run locally, at most).
     let mut finished_dirs = Vec::new();
+    println!("machine: {}", machine_notes());
     for run in 1..=args.runs {
         let mut running = start(args)?;
         let mut config = base.clone();
@@ -349,10 +403,13 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
         for scenario in args.scenarios.chars() {
             let row = run_scenario(&running, scenario, &config, &runtime)?;
             println!(
-                "  ({}) {}; agent CPU {:.2} s; peak RSS {:.0} MiB; {:.1} PUT/s; {} PUTs ({:.1} MB), {} GETs ({:.1} MB)",
+                "  ({}) {}; agent CPU {:.2} s ({:.2} cores); client CPU {:.2} s ({:.2} cores); peak RSS {:.0} MiB; {:.1} PUT/s; {} PUTs ({:.1} MB), {} GETs ({:.1} MB)",
                 row.scenario,
                 row.result,
                 row.cpu_seconds,
+                row.cpu_seconds / row.seconds,
+                row.client_cpu_seconds,
+                row.client_cpu_seconds / row.seconds,
                 row.peak_rss_mib,
                 row.puts_per_sec,
                 row.storage.puts,
@@ -369,13 +426,19 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             .fold(0.0, f64::max);
         println!("  agent peak RSS {peak:.0} MiB");
         peaks.push(peak);
-        finished_dirs.extend(running.dir.take());
+        if let Some(dir) = running.dir.take() {
+            if args.keep_data {
+                println!("  data kept in {}", dir.keep().display());
+            } else {
+                finished_dirs.push(dir);
+            }
+        }
     }
     println!();
     println!(
-        "| scenario | median | agent CPU s (median) | CPU s per M records | peak RSS MiB (max) | PUT/s (median) | PUTs per GB written | GETs per GB read |"
+        "| scenario | median | agent CPU s (median) | CPU s per M records | client CPU s (median) | peak RSS MiB (max) | PUT/s (median) | PUTs per GB written | GETs per GB read |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for scenario in args.scenarios.chars() {
         let rows: Vec<&Row> = all.iter().filter(|r| r.scenario == scenario).collect();
         let headline = median(rows.iter().map(|r| r.headline));
@@ -384,6 +447,7 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             rows.iter()
                 .map(|r| r.cpu_seconds / (r.records as f64 / 1e6)),
         );
+        let client = median(rows.iter().map(|r| r.client_cpu_seconds));
         let rss = rows.iter().map(|r| r.peak_rss_mib).fold(0.0, f64::max);
         let puts = median(rows.iter().map(|r| r.puts_per_sec));
         let puts_per_gb = median(rows.iter().map(|r| r.storage.puts_per_gb()));
@@ -394,13 +458,13 @@ pub(crate) fn run(args: &SuiteArgs, base: &ClientConfig) -> anyhow::Result<()> {
             format!("{headline:.0} records/s")
         };
         println!(
-            "| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {rss:.0} | {puts:.1} | {} | {} |",
+            "| ({scenario}) | {figure} | {cpu:.2} | {per_million:.3} | {client:.2} | {rss:.0} | {puts:.1} | {} | {} |",
             or_dash(puts_per_gb),
             or_dash(gets_per_gb)
         );
     }
     println!(
-        "| peak RSS | {:.0} MiB (max over runs) | | | | | | |",
+        "| peak RSS | {:.0} MiB (max over runs) | | | | | | | |",
         peaks.iter().copied().fold(0.0, f64::max)
     );
     Ok(())
