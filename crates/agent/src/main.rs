@@ -47,25 +47,35 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
     match cli.command {
-        Command::Serve(args) => agent_exit(runtime.block_on(serve::run(args))),
-        Command::Bench(args) => agent_exit(runtime.block_on(bench::run(args))),
-        Command::Selftest(args) => agent_exit(runtime.block_on(selftest::run(args))),
-        Command::Client(command) => client_exit(runtime.block_on(streamhouse_cli::run(command))),
+        Command::Serve(args) => agent_exit(serve::main(args)),
+        Command::Bench(args) => {
+            agent_exit(runtime(None).and_then(|r| r.block_on(bench::run(args))))
+        }
+        Command::Selftest(args) => {
+            agent_exit(runtime(None).and_then(|r| r.block_on(selftest::run(args))))
+        }
+        Command::Client(command) => match runtime(None) {
+            Ok(runtime) => client_exit(runtime.block_on(streamhouse_cli::run(command))),
+            Err(error) => agent_exit(Err(error)),
+        },
         Command::Completions(args) => {
             client_exit(args.write(&mut Cli::command(), &mut std::io::stdout()))
         }
     }
+}
+
+/// The multi-threaded runtime, with `worker_threads` workers (tokio's default, one per
+/// CPU, if `None`).
+pub(crate) fn runtime(worker_threads: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = worker_threads {
+        builder.worker_threads(threads);
+    }
+    builder
+        .enable_all()
+        .build()
+        .map_err(|error| anyhow::anyhow!("cannot start the async runtime: {error}"))
 }
 
 /// The exit of `serve`, `bench` and `selftest`: config errors are usage errors (2).

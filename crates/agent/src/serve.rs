@@ -24,11 +24,20 @@ pub(crate) struct ServeArgs {
     config: ConfigFlags,
 }
 
-pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+/// Loads the config, then starts the runtime with `node.worker_threads` workers (one fewer
+/// than the CPUs this process may use, by default) and serves on it.
+pub(crate) fn main(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.config.as_deref(), &args.config)?;
+    let cpus = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let workers = config.node.worker_threads_or_default(cpus);
+    crate::runtime(Some(workers))?.block_on(run(config, workers))
+}
+
+async fn run(config: Config, worker_threads: usize) -> anyhow::Result<()> {
     logging::init(&config.log);
     tracing::info!(
         config = %serde_json::to_string(&config.redacted()).unwrap_or_default(),
+        worker_threads,
         "starting streamhouse {}",
         env!("CARGO_PKG_VERSION")
     );

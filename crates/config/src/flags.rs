@@ -31,6 +31,10 @@ pub struct ConfigFlags {
     /// [node.rack] Rack or availability zone reported to clients [default: none]
     #[arg(long = "node-rack", value_name = "RACK")]
     pub node_rack: Option<String>,
+    /// [node.worker_threads] Threads for connections, requests and flushes, 1..=1024
+    /// [default: one fewer than the CPUs, at least 1]
+    #[arg(long = "node-worker-threads", value_name = "N")]
+    pub node_worker_threads: Option<String>,
 
     /// [object_store.url] Object store URL: file:///dir, memory://, s3://bucket/prefix,
     /// gs://…, az://… [default: file://<data_dir>/objects]
@@ -195,6 +199,7 @@ impl ConfigFlags {
             ("node", "data_dir", &self.node_data_dir),
             ("node", "agent_id", &self.node_agent_id),
             ("node", "rack", &self.node_rack),
+            ("node", "worker_threads", &self.node_worker_threads),
             ("object_store", "url", &self.object_store_url),
             (
                 "object_store",

@@ -65,8 +65,8 @@ pub use bytesize::ByteSize;
 pub use flags::ConfigFlags;
 pub use sections::{
     EngineConfig, GroupsConfig, HttpConfig, KafkaConfig, LOCAL_FLUSH_BYTES, LOCAL_FLUSH_INTERVAL,
-    LOCAL_READ_CACHE_BYTES, LogConfig, LogFormat, MetadataConfig, NodeConfig, ObjectStoreConfig,
-    REMOTE_FLUSH_BYTES, REMOTE_FLUSH_INTERVAL, REMOTE_READ_CACHE_BYTES,
+    LOCAL_READ_CACHE_BYTES, LogConfig, LogFormat, MAX_WORKER_THREADS, MetadataConfig, NodeConfig,
+    ObjectStoreConfig, REMOTE_FLUSH_BYTES, REMOTE_FLUSH_INTERVAL, REMOTE_READ_CACHE_BYTES,
 };
 
 /// Object store URL schemes the agent can build a store for.

@@ -225,6 +225,7 @@ fn example_file_lists_every_key_with_its_default() {
     assert!(config.object_store.options.contains_key("aws_endpoint"));
     config.node.agent_id = None;
     config.node.rack = None;
+    config.node.worker_threads = None;
     config.object_store.url = None;
     config.object_store.options.clear();
     config.metadata.url = None;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytesize::ByteSize;
 
 use crate::serde_helpers::format_size;
-use crate::{Config, ConfigErrors, METADATA_SCHEMES, OBJECT_STORE_SCHEMES};
+use crate::{Config, ConfigErrors, MAX_WORKER_THREADS, METADATA_SCHEMES, OBJECT_STORE_SCHEMES};
 
 /// One failed check: the keys it is about (the first is the one to blame) and what's wrong.
 #[derive(Debug)]
@@ -54,6 +54,7 @@ impl Config {
     /// - the other intervals and timeouts are > 0;
     /// - `engine.merge_target_bytes` >= `engine.merge_small_bytes`;
     /// - `engine.default_partitions` >= 1 and `metadata.max_connections` >= 1;
+    /// - `node.worker_threads`, when set, is within 1..=[`MAX_WORKER_THREADS`];
     /// - `log.filter` is valid `EnvFilter` syntax.
     pub fn validate(&self) -> Result<(), ConfigErrors> {
         let problems = self.problems();
@@ -191,6 +192,14 @@ impl Config {
             out.push(Problem::new(
                 &["object_store.request_timeout"],
                 "must be greater than 0".into(),
+            ));
+        }
+        if let Some(threads) = self.node.worker_threads
+            && !(1..=MAX_WORKER_THREADS).contains(&threads)
+        {
+            out.push(Problem::new(
+                &["node.worker_threads"],
+                format!("{threads} is outside 1..={MAX_WORKER_THREADS}"),
             ));
         }
         if self.metadata.max_connections < 1 {
@@ -380,6 +389,24 @@ mod tests {
             !problems[0].contains("hunter2"),
             "password leaked: {problems:?}"
         );
+    }
+
+    #[test]
+    fn worker_threads_default_to_one_fewer_than_the_cpus_and_are_bounded() {
+        let mut config = Config::default();
+        assert_eq!(config.node.worker_threads_or_default(1), 1);
+        assert_eq!(config.node.worker_threads_or_default(2), 1);
+        assert_eq!(config.node.worker_threads_or_default(8), 7);
+        config.node.worker_threads = Some(3);
+        assert_eq!(config.node.worker_threads_or_default(8), 3);
+        assert_eq!(rendered(&config), Vec::<String>::new());
+        for bad in [0, MAX_WORKER_THREADS + 1] {
+            config.node.worker_threads = Some(bad);
+            assert_eq!(
+                rendered(&config),
+                [format!("node.worker_threads: {bad} is outside 1..=1024")]
+            );
+        }
     }
 
     #[test]

@@ -330,6 +330,22 @@ fn typed_values_from_toml_and_options_from_flags() {
 }
 
 #[test]
+fn worker_threads_from_a_flag_within_bounds() {
+    jailed(|_| {
+        let config = Config::load(None, &flags(&["--node-worker-threads", "3"])).expect("loads");
+        assert_eq!(config.node.worker_threads, Some(3));
+        let errors = load_err(None, &flags(&["--node-worker-threads", "0"]));
+        assert_error(
+            &errors,
+            "node.worker_threads",
+            &["0 is outside 1..=1024", "--node-worker-threads"],
+        );
+        let errors = load_err(None, &flags(&["--node-worker-threads", "many"]));
+        assert_error(&errors, "node.worker_threads", &["\"many\""]);
+    });
+}
+
+#[test]
 fn validation_problems_name_the_origin_of_each_key() {
     jailed(|_| {
         let flags = flags(&["--engine-heartbeat-interval", "5s"]);
