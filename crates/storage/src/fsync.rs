@@ -291,6 +291,16 @@ mod tests {
         found
     }
 
+    /// A `file://` store under a new temporary directory, and the directory it writes to.
+    fn file_store() -> (tempfile::TempDir, PathBuf, Arc<dyn ObjectStore>) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("objects");
+        let store = crate::open_object_store(&format!("file://{}", root.display()), &[])
+            .expect("file store")
+            .store;
+        (dir, root, store)
+    }
+
     async fn read(store: &dyn ObjectStore, key: &Path) -> bytes::Bytes {
         let got = store.get(key).await.expect("get");
         got.bytes().await.expect("body")
@@ -298,11 +308,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_put_of_more_parts_than_one_writev_takes_lands_in_order() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("objects");
-        let store = crate::open_object_store(&format!("file://{}", root.display()), &[])
-            .expect("file store")
-            .store;
+        let (_dir, _, store) = file_store();
         // Three times Linux's IOV_MAX of 1,024, empty parts among them and at the end.
         let parts: Vec<bytes::Bytes> = (0..3_000u32)
             .map(|i| {
@@ -322,11 +328,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_preallocated_object_is_exactly_as_long_as_its_payload() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("objects");
-        let store = crate::open_object_store(&format!("file://{}", root.display()), &[])
-            .expect("file store")
-            .store;
+        let (_dir, root, store) = file_store();
         // Empty (nothing to allocate or write), under a block, just over one, and several MiB.
         for len in [0usize, 1, 4_097, 3 << 20] {
             let key = Path::from(format!("sized/{len}.seg"));
@@ -344,11 +346,7 @@ mod tests {
 
     #[tokio::test]
     async fn puts_land_whole_with_the_etag_reads_report_and_leave_no_staging_files() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().join("objects");
-        let opened = crate::open_object_store(&format!("file://{}", root.display()), &[])
-            .expect("file store");
-        let store = opened.store;
+        let (_dir, root, store) = file_store();
         let key = Path::from("flushes/nested/one.seg");
 
         let put = store
