@@ -55,7 +55,10 @@ pub(crate) async fn start_engine(config: &Config, advertised_addr: &str) -> anyh
         let timeout = config.object_store.request_timeout.as_millis();
         options.push(("timeout".to_owned(), format!("{timeout}ms")));
     }
-    let opened = streamhouse_storage::open_object_store(&object_url, &options)
+    let local = streamhouse_storage::LocalWrites {
+        direct_io: config.object_store.direct_io,
+    };
+    let opened = streamhouse_storage::open_object_store_with(&object_url, &options, local)
         .with_context(|| "opening the object store".to_string())?;
     let metadata =
         streamhouse_metadata::connect(&config.metadata_url(), config.metadata.max_connections)

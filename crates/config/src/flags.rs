@@ -55,6 +55,10 @@ pub struct ConfigFlags {
     /// [object_store.request_timeout] Timeout of one object store request [default: 30s]
     #[arg(long = "object-store-request-timeout", value_name = "DURATION")]
     pub object_store_request_timeout: Option<String>,
+    /// [object_store.direct_io] Write file:// objects with O_DIRECT, past the page cache
+    /// [default: false]
+    #[arg(long = "object-store-direct-io", value_name = "BOOL")]
+    pub object_store_direct_io: Option<String>,
 
     /// [metadata.url] Metadata database URL: sqlite:///file.db, postgres://…
     /// [default: sqlite://<data_dir>/metadata.db]
@@ -206,6 +210,7 @@ impl ConfigFlags {
                 "request_timeout",
                 &self.object_store_request_timeout,
             ),
+            ("object_store", "direct_io", &self.object_store_direct_io),
             ("metadata", "url", &self.metadata_url),
             (
                 "metadata",

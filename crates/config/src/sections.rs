@@ -96,6 +96,12 @@ pub struct ObjectStoreConfig {
     /// Timeout of a single object store request (after which it is retried).
     #[serde(with = "duration")]
     pub request_timeout: Duration,
+    /// Write `file://` objects with `O_DIRECT` (Linux), past the page cache. For VMs whose
+    /// balloon takes free memory back from the guest, where every fresh page-cache page
+    /// costs a host fault: there it halved the agent's produce CPU (docs/benchmarks.md,
+    /// ninth round). Elsewhere the page cache is cheaper, and it serves consumers reading
+    /// objects written seconds before, so it is off by default.
+    pub direct_io: bool,
 }
 
 impl Default for ObjectStoreConfig {
@@ -104,6 +110,7 @@ impl Default for ObjectStoreConfig {
             url: None,
             options: BTreeMap::new(),
             request_timeout: Duration::from_secs(30),
+            direct_io: false,
         }
     }
 }

@@ -188,6 +188,16 @@ impl Config {
         {
             out.push(Problem::new(&["metadata.url"], msg));
         }
+        let object_store_url = self.object_store_url();
+        let scheme = object_store_url
+            .split_once(':')
+            .map_or("", |(scheme, _)| scheme);
+        if self.object_store.direct_io && !scheme.eq_ignore_ascii_case("file") {
+            out.push(Problem::new(
+                &["object_store.direct_io"],
+                "applies to file:// object stores only".into(),
+            ));
+        }
         if self.object_store.request_timeout.is_zero() {
             out.push(Problem::new(
                 &["object_store.request_timeout"],

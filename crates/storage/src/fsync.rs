@@ -7,6 +7,13 @@
 //!
 //! All of a PUT runs in one blocking task: a flush PUTs every few milliseconds, and a
 //! delegated write followed by a separate sync cost two thread hand-offs and a reopen.
+//!
+//! With `direct_io` (Linux), the bytes go to disk with `O_DIRECT` through one aligned
+//! buffer per thread instead of through the page cache. That is for hosts whose balloon
+//! hands free memory back to the hypervisor: there every fresh page-cache page costs a
+//! host fault on first touch, and the produce path spent over half its CPU on them
+//! (docs/benchmarks.md, ninth round). The price is that a consumer reading objects written
+//! seconds ago reads the disk. A filesystem that refuses `O_DIRECT` gets buffered writes.
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
@@ -27,11 +34,17 @@ use object_store::{
 pub(crate) struct FsyncStore {
     inner: Arc<dyn ObjectStore>,
     root: PathBuf,
+    /// Write objects with `O_DIRECT` where the filesystem allows it.
+    direct_io: bool,
 }
 
 impl FsyncStore {
-    pub(crate) fn new(inner: Arc<dyn ObjectStore>, root: PathBuf) -> Self {
-        Self { inner, root }
+    pub(crate) fn new(inner: Arc<dyn ObjectStore>, root: PathBuf, direct_io: bool) -> Self {
+        Self {
+            inner,
+            root,
+            direct_io,
+        }
     }
 
     async fn sync(&self, location: &Path) -> object_store::Result<()> {
@@ -108,6 +121,80 @@ fn preallocate(file: &File, len: u64) {
     let _ = (file, len);
 }
 
+/// What `O_DIRECT` asks of buffer addresses, lengths and file offsets: 4 KiB covers every
+/// logical block size in use.
+#[cfg(target_os = "linux")]
+const DIRECT_ALIGN: usize = 4096;
+
+/// A direct write copies the payload through an aligned buffer of this size, one per
+/// blocking thread, kept between PUTs so that it costs no fresh memory.
+#[cfg(target_os = "linux")]
+const DIRECT_CHUNK: usize = 1 << 20;
+
+#[cfg(target_os = "linux")]
+thread_local! {
+    static DIRECT_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Switches `file` to direct I/O if its filesystem supports it; reports whether it did.
+fn try_direct(file: &File) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+        fcntl_getfl(file).is_ok_and(|flags| fcntl_setfl(file, flags | OFlags::DIRECT).is_ok())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = file;
+        false
+    }
+}
+
+/// Writes `payload` to `file`, opened with `O_DIRECT`, from offset 0: whole aligned chunks,
+/// the last one padded with zeros to the alignment, then the file cut back to the payload's
+/// length.
+#[cfg(target_os = "linux")]
+fn write_all_direct(file: &mut File, payload: &PutPayload) -> std::io::Result<()> {
+    DIRECT_BUFFER.with_borrow_mut(|backing| {
+        if backing.len() < DIRECT_CHUNK + DIRECT_ALIGN {
+            backing.resize(DIRECT_CHUNK + DIRECT_ALIGN, 0);
+        }
+        let start = backing.as_ptr().align_offset(DIRECT_ALIGN);
+        let chunk = &mut backing[start..start + DIRECT_CHUNK];
+        let mut filled = 0;
+        for part in payload.iter() {
+            let mut part = &part[..];
+            while !part.is_empty() {
+                let n = part.len().min(DIRECT_CHUNK - filled);
+                chunk[filled..filled + n].copy_from_slice(&part[..n]);
+                filled += n;
+                part = &part[n..];
+                if filled == DIRECT_CHUNK {
+                    file.write_all(chunk)?;
+                    filled = 0;
+                }
+            }
+        }
+        if filled > 0 {
+            let padded = filled.next_multiple_of(DIRECT_ALIGN);
+            chunk[filled..padded].fill(0);
+            file.write_all(&chunk[..padded])?;
+        }
+        file.set_len(payload.content_length() as u64)
+    })
+}
+
+/// Writes `payload` to the new, empty `file`: directly if `direct`, else through the page
+/// cache.
+fn write_payload(file: &mut File, payload: &PutPayload, direct: bool) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if direct {
+        return write_all_direct(file, payload);
+    }
+    let _ = direct;
+    write_all_vectored(file, payload)
+}
+
 /// Writes every part of `payload` with as few `writev` calls as the kernel allows (std caps
 /// one call at `IOV_MAX` parts). A flush object is tens of parts (the kept record sets), and
 /// each `write` call costs ext4 its own locking, timestamp update and dirty-page accounting.
@@ -134,18 +221,21 @@ fn write_all_vectored(file: &mut File, payload: &PutPayload) -> std::io::Result<
 /// Writes `payload` to `dest` durably: staging file, fsync, link (`create`: refused with
 /// `AlreadyExists` if `dest` exists) or rename into place, fsync of the directory.
 /// Returns `LocalFileSystem`'s ETag for the file (inode, mtime and size), so reads and
-/// writes agree on it. `shown` names the object in errors.
+/// writes agree on it. `shown` names the object in errors. With `direct_io` the bytes
+/// bypass the page cache where the filesystem allows it.
 fn put_durably(
     dest: &FsPath,
     payload: &PutPayload,
     create: bool,
+    direct_io: bool,
     shown: String,
 ) -> object_store::Result<String> {
     let io = |e: std::io::Error| generic(e.into());
     let (mut file, staging) = new_staging_file(dest).map_err(io)?;
     let written = (|| -> object_store::Result<std::fs::Metadata> {
         preallocate(&file, payload.content_length() as u64);
-        write_all_vectored(&mut file, payload).map_err(io)?;
+        let direct = direct_io && try_direct(&file);
+        write_payload(&mut file, payload, direct).map_err(io)?;
         file.sync_all().map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         drop(file);
@@ -215,7 +305,9 @@ impl ObjectStore for FsyncStore {
         }
         let dest = self.root.join(location.as_ref());
         let shown = location.to_string();
-        let e_tag = blocking(move || put_durably(&dest, &payload, create, shown)).await?;
+        let direct_io = self.direct_io;
+        let e_tag =
+            blocking(move || put_durably(&dest, &payload, create, direct_io, shown)).await?;
         Ok(PutResult {
             e_tag: Some(e_tag),
             version: None,
@@ -293,11 +385,19 @@ mod tests {
 
     /// A `file://` store under a new temporary directory, and the directory it writes to.
     fn file_store() -> (tempfile::TempDir, PathBuf, Arc<dyn ObjectStore>) {
+        file_store_with(false)
+    }
+
+    fn file_store_with(direct_io: bool) -> (tempfile::TempDir, PathBuf, Arc<dyn ObjectStore>) {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("objects");
-        let store = crate::open_object_store(&format!("file://{}", root.display()), &[])
-            .expect("file store")
-            .store;
+        let store = crate::open_object_store_with(
+            &format!("file://{}", root.display()),
+            &[],
+            crate::LocalWrites { direct_io },
+        )
+        .expect("file store")
+        .store;
         (dir, root, store)
     }
 
@@ -327,20 +427,68 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_preallocated_object_is_exactly_as_long_as_its_payload() {
-        let (_dir, root, store) = file_store();
-        // Empty (nothing to allocate or write), under a block, just over one, and several MiB.
-        for len in [0usize, 1, 4_097, 3 << 20] {
-            let key = Path::from(format!("sized/{len}.seg"));
-            let body: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
-            store
-                .put_opts(&key, body.clone().into(), PutMode::Create.into())
-                .await
-                .expect("put");
-            let on_disk = std::fs::metadata(root.join(key.as_ref())).expect("stat");
-            assert_eq!(on_disk.len(), len as u64, "file length for {len} bytes");
-            assert_eq!(store.head(&key).await.expect("head").size, len as u64);
-            assert_eq!(read(&*store, &key).await.as_ref(), body.as_slice());
+    async fn an_object_is_exactly_as_long_as_its_payload_buffered_or_direct() {
+        for direct_io in [false, true] {
+            let (_dir, root, store) = file_store_with(direct_io);
+            // Empty (nothing to allocate or write), under a block, just over one, and more
+            // than the direct buffer's chunks.
+            for len in [0usize, 1, 4_097, (3 << 20) + 5] {
+                let key = Path::from(format!("sized/{len}.seg"));
+                let body: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+                let put = store
+                    .put_opts(&key, body.clone().into(), PutMode::Create.into())
+                    .await
+                    .expect("put");
+                let on_disk = std::fs::metadata(root.join(key.as_ref())).expect("stat");
+                assert_eq!(on_disk.len(), len as u64, "{len} bytes, direct {direct_io}");
+                let head = store.head(&key).await.expect("head");
+                assert_eq!(head.size, len as u64);
+                assert_eq!(put.e_tag, head.e_tag, "PUT and HEAD agree on the ETag");
+                assert!(
+                    read(&*store, &key).await.as_ref() == body.as_slice(),
+                    "{len} bytes read back, direct {direct_io}"
+                );
+            }
+            assert_eq!(
+                files_under(&root).len(),
+                4,
+                "no staging file is left behind"
+            );
+        }
+    }
+
+    #[test]
+    fn direct_and_buffered_writes_store_the_same_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Parts that straddle the direct buffer's chunks and the alignment, empty ones among
+        // them.
+        let sizes = [0usize, 1, 4_095, 4_096, 700_000, 1 << 20, 3, 1_500_001];
+        let parts: Vec<bytes::Bytes> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| bytes::Bytes::from(vec![i as u8 + 1; len]))
+            .collect();
+        let expected: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+        let payload = PutPayload::from_iter(parts);
+        for direct in [false, true] {
+            let path = dir.path().join(format!("direct-{direct}"));
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .expect("create");
+            // The temporary directory is on ext4 here; tmpfs takes `O_DIRECT` since
+            // Linux 6.6. Elsewhere than Linux the buffered path is the only one.
+            let direct = direct && {
+                let switched = try_direct(&file);
+                assert_eq!(switched, cfg!(target_os = "linux"), "O_DIRECT taken");
+                switched
+            };
+            write_payload(&mut file, &payload, direct).expect("write");
+            drop(file);
+            let written = std::fs::read(&path).expect("read back");
+            assert_eq!(written.len(), expected.len(), "length, direct {direct}");
+            assert!(written == expected, "bytes differ, direct {direct}");
         }
     }
 

@@ -36,4 +36,4 @@ pub use instrumented::{InstrumentedStore, OpStats, StorageCounters, StorageStats
 pub use segment_store::{
     FLUSH_PREFIX, MERGED_PREFIX, SegmentStore, SegmentStoreConfig, StoredObject,
 };
-pub use url::{OpenedStore, open_object_store};
+pub use url::{LocalWrites, OpenedStore, open_object_store, open_object_store_with};

@@ -18,10 +18,28 @@ pub struct OpenedStore {
     pub remote: bool,
 }
 
+/// How a `file://` store writes its objects. Other stores ignore it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LocalWrites {
+    /// Write with `O_DIRECT` (Linux), past the page cache. For hosts that take free memory
+    /// back from the guest, where a fresh page-cache page costs a host fault; elsewhere the
+    /// page cache is cheaper, and it serves consumers reading recent objects.
+    pub direct_io: bool,
+}
+
 /// Opens `file:///abs/dir`, `memory://`, `s3://bucket/prefix` (and the other schemes
 /// `object_store` knows) with backend options such as `aws_endpoint`. A `file://`
 /// directory is created if missing.
 pub fn open_object_store(url: &str, options: &[(String, String)]) -> Result<OpenedStore> {
+    open_object_store_with(url, options, LocalWrites::default())
+}
+
+/// [`open_object_store`], with `local` deciding how a `file://` store writes.
+pub fn open_object_store_with(
+    url: &str,
+    options: &[(String, String)],
+    local: LocalWrites,
+) -> Result<OpenedStore> {
     let invalid = |reason: String| Error::InvalidUrl {
         url: url.to_owned(),
         reason,
@@ -49,7 +67,7 @@ pub fn open_object_store(url: &str, options: &[(String, String)]) -> Result<Open
         Arc::new(PrefixStore::new(store, prefix))
     };
     let store: Arc<dyn ObjectStore> = match local_root {
-        Some(root) => Arc::new(FsyncStore::new(store, root)),
+        Some(root) => Arc::new(FsyncStore::new(store, root, local.direct_io)),
         None => store,
     };
     Ok(OpenedStore { store, remote })

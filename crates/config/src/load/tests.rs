@@ -346,6 +346,33 @@ fn worker_threads_from_a_flag_within_bounds() {
 }
 
 #[test]
+fn direct_io_from_a_flag_for_local_stores_only() {
+    jailed(|_| {
+        let config = Config::load(None, &flags(&[])).expect("loads");
+        assert!(!config.object_store.direct_io, "off by default");
+        let config =
+            Config::load(None, &flags(&["--object-store-direct-io", "true"])).expect("loads");
+        assert!(config.object_store.direct_io);
+        let errors = load_err(
+            None,
+            &flags(&[
+                "--object-store-direct-io",
+                "true",
+                "--object-store-url",
+                "s3://bucket/prefix",
+            ]),
+        );
+        assert_error(
+            &errors,
+            "object_store.direct_io",
+            &["file:// object stores only", "--object-store-direct-io"],
+        );
+        let errors = load_err(None, &flags(&["--object-store-direct-io", "sometimes"]));
+        assert_error(&errors, "object_store.direct_io", &["\"sometimes\""]);
+    });
+}
+
+#[test]
 fn validation_problems_name_the_origin_of_each_key() {
     jailed(|_| {
         let flags = flags(&["--engine-heartbeat-interval", "5s"]);
