@@ -185,11 +185,25 @@ fn write_all_direct(file: &mut File, payload: &PutPayload) -> std::io::Result<()
 }
 
 /// Writes `payload` to the new, empty `file`: directly if `direct`, else through the page
-/// cache.
+/// cache. A filesystem that took `O_DIRECT` but refuses the write (`EINVAL`: it wants a
+/// larger alignment) gets the object through the page cache instead, so that the setting
+/// can never stall flushes.
 fn write_payload(file: &mut File, payload: &PutPayload, direct: bool) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     if direct {
-        return write_all_direct(file, payload);
+        match write_all_direct(file, payload) {
+            Err(e) if e.kind() == ErrorKind::InvalidInput => {
+                use rustix::fs::{OFlags, fcntl_getfl, fcntl_setfl};
+                static WARNED: std::sync::Once = std::sync::Once::new();
+                WARNED.call_once(|| {
+                    tracing::warn!(error = %e, "O_DIRECT write refused; using the page cache");
+                });
+                fcntl_setfl(&*file, fcntl_getfl(&*file)? - OFlags::DIRECT)?;
+                file.set_len(0)?;
+                std::io::Seek::rewind(file)?;
+            }
+            done => return done,
+        }
     }
     let _ = direct;
     write_all_vectored(file, payload)
