@@ -141,9 +141,14 @@ impl Config {
     /// selects the remote defaults of [`EngineConfig::flush_interval_for`] and
     /// [`EngineConfig::flush_bytes_for`].
     pub fn is_remote_object_store(&self) -> bool {
+        !matches!(self.object_store_scheme().as_str(), "file" | "memory")
+    }
+
+    /// The object store URL's scheme, lower-cased (`file`, `s3`, ...).
+    pub fn object_store_scheme(&self) -> String {
         let url = self.object_store_url();
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
-        !matches!(scheme.to_ascii_lowercase().as_str(), "file" | "memory")
+        scheme.to_ascii_lowercase()
     }
 
     /// The effective flush linger for this config's object store.

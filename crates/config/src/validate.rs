@@ -188,11 +188,7 @@ impl Config {
         {
             out.push(Problem::new(&["metadata.url"], msg));
         }
-        let object_store_url = self.object_store_url();
-        let scheme = object_store_url
-            .split_once(':')
-            .map_or("", |(scheme, _)| scheme);
-        if self.object_store.direct_io && !scheme.eq_ignore_ascii_case("file") {
+        if self.object_store.direct_io && self.object_store_scheme() != "file" {
             out.push(Problem::new(
                 &["object_store.direct_io"],
                 "applies to file:// object stores only".into(),
